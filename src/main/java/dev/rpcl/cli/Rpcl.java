@@ -1,0 +1,132 @@
+package dev.rpcl.cli;
+
+import dev.rpcl.RpclException;
+import dev.rpcl.logging.LogSetup;
+import java.io.PrintWriter;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/**
+ * {@code rpcl COMMAND [--config NAME] [--connection NAME] [--debug] [--start-replay]}: the
+ * options are inherited by every command, so they go before or after it, as repcloud allowed.
+ */
+@Command(name = "rpcl",
+        scope = ScopeType.INHERIT,
+        mixinStandardHelpOptions = true,
+        versionProvider = Rpcl.Version.class,
+        description = "Repacks bloated PostgreSQL tables online, without extensions or superuser.",
+        synopsisSubcommandLabel = "COMMAND",
+        subcommands = {
+                ShowConnectionsCommand.class,
+                CreateSchemaCommand.class,
+                DropSchemaCommand.class,
+                RepackTablesCommand.class,
+                PrepareRepackCommand.class,
+                AbortRepackCommand.class,
+                ReplayDataCommand.class,
+                StopCommands.StopPrepare.class,
+                StopCommands.StopRepack.class,
+                StopCommands.StopReplay.class,
+        })
+public final class Rpcl implements Runnable {
+
+    @Option(names = "--config", scope = ScopeType.INHERIT, paramLabel = "NAME", defaultValue = "default",
+            description = "Configuration in ~/.repcloud/config (NAME or NAME.toml). Default: ${DEFAULT-VALUE}.")
+    String config;
+
+    @Option(names = "--connection", scope = ScopeType.INHERIT, paramLabel = "NAME", defaultValue = "all",
+            description = "Connection of the configuration to work on. Default: all of them.")
+    String connection;
+
+    @Option(names = "--debug", scope = ScopeType.INHERIT,
+            description = "Stay in the foreground, log at debug level to the console and the log file, show stack traces.")
+    boolean debug;
+
+    @Option(names = "--start-replay", scope = ScopeType.INHERIT,
+            description = "prepare_repack only: start replay_data as soon as the preparation is done.")
+    boolean startReplay;
+
+    private final Map<String, String> env;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public Rpcl(Map<String, String> env) {
+        this.env = env;
+    }
+
+    Map<String, String> env() {
+        return env;
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing command. Commands: "
+                + String.join(", ", spec.subcommands().keySet()) + ".");
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true), System.getenv()));
+    }
+
+    /** The whole command line, in-process: what main runs and what the CLI tests call. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err, Map<String, String> env) {
+        LogSetup.quiet();
+        Rpcl root = new Rpcl(env);
+        CommandLine cl = new CommandLine(root);
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            reportError(e, root.debug, commandLine.getErr());
+            return ExitCode.of(e);
+        });
+        cl.setParameterExceptionHandler((e, args1) -> {
+            PrintWriter w = e.getCommandLine().getErr();
+            w.println("rpcl: " + friendly(e));
+            w.println("Run 'rpcl --help' for the commands and options.");
+            w.flush();
+            return ExitCode.BAD_INPUT;
+        });
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    private static String friendly(CommandLine.ParameterException e) {
+        if (e instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()
+                && e.getCommandLine().getParent() == null && !u.getUnmatched().get(0).startsWith("-")) {
+            return "Unknown command '" + u.getUnmatched().get(0) + "'. Commands: "
+                    + String.join(", ", e.getCommandLine().getSubcommands().keySet()) + ".";
+        }
+        return e.getMessage();
+    }
+
+    /** One line for humans; the stack trace only with --debug. */
+    static void reportError(Exception e, boolean debug, PrintWriter err) {
+        String message = e instanceof RpclException ? e.getMessage()
+                : "Unexpected error: " + e + ". Run again with --debug for details, and report it if it persists.";
+        org.slf4j.LoggerFactory.getLogger(LogSetup.ERROR_REPORT_LOGGER).error(message, debug ? e : null);
+        err.println("rpcl: error: " + message);
+        if (debug) {
+            e.printStackTrace(err);
+        }
+        err.flush();
+    }
+
+    /** The version from the jar's manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Rpcl.class.getPackage().getImplementationVersion();
+            return new String[] {"rpcl " + (v != null ? v : "(development build)")};
+        }
+    }
+
+    static RpclException notBuilt(String command) {
+        return RpclException.failed(command + " is not available in this build of rpcl yet.");
+    }
+}

@@ -1,0 +1,71 @@
+package dev.rpcl.cli;
+
+import dev.rpcl.config.ConfigLoader;
+import dev.rpcl.config.ConnectionConfig;
+import dev.rpcl.config.RpclConfig;
+import dev.rpcl.config.RpclHome;
+import dev.rpcl.logging.LogSetup;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+
+/**
+ * What every command shares: the inherited options, the home directory, the loaded
+ * configuration and logging. A command parses, calls the engine, prints the result.
+ */
+abstract class RpclCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(RpclCommand.class);
+
+    @CommandLine.ParentCommand
+    Rpcl root;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    private RpclHome home;
+    private RpclConfig config;
+
+    protected PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    protected PrintWriter err() {
+        return spec.commandLine().getErr();
+    }
+
+    protected RpclHome home() {
+        if (home == null) {
+            home = RpclHome.fromEnvironment(root.env()).initialise();
+        }
+        return home;
+    }
+
+    /** Loads and validates the configuration, prints its warnings and starts logging to its log file. */
+    protected RpclConfig config() {
+        if (config == null) {
+            config = new ConfigLoader(home()).load(root.config);
+            for (String warning : config.warnings()) {
+                err().println("rpcl: warning: " + warning);
+            }
+            err().flush();
+            LogSetup.configure(config.logging(), config.name(), root.debug);
+            for (String warning : config.warnings()) {
+                LOG.warn(warning);
+            }
+            LOG.debug("Command {} with configuration {}", spec.name(), config.file());
+        }
+        return config;
+    }
+
+    /** The connections selected with --connection (all by default). */
+    protected List<ConnectionConfig> connections() {
+        return config().select(root.connection);
+    }
+
+    protected boolean debug() {
+        return root.debug;
+    }
+}

@@ -1,0 +1,80 @@
+package dev.rpcl.config;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * One {@code [connections.NAME]} section, validated. {@code password} may be null: the
+ * PostgreSQL password file and PGPASSWORD are then used, as libpq would.
+ */
+public record ConnectionConfig(
+        String name,
+        String user,
+        String password,
+        String host,
+        int port,
+        String database,
+        SslMode sslmode,
+        List<String> schemas,
+        List<String> tables,
+        int maxReplayRows,
+        Duration lockTimeout,
+        Duration checkTime,
+        boolean analyzeTables,
+        DeadlockResolution deadlockResolution) {
+
+    public ConnectionConfig {
+        schemas = List.copyOf(schemas);
+        tables = List.copyOf(tables);
+    }
+
+    /** For show_connections: every parameter a user may see; the password never appears. */
+    public java.util.Map<String, String> describe() {
+        var m = new java.util.LinkedHashMap<String, String>();
+        m.put("host", host);
+        m.put("port", Integer.toString(port));
+        m.put("database", database);
+        m.put("user", user);
+        m.put("password", password == null ? "(from PGPASSWORD or the password file)" : "********");
+        m.put("sslmode", sslmode.configValue());
+        m.put("schemas", schemas.isEmpty() ? "(all)" : String.join(", ", schemas));
+        m.put("tables", tables.isEmpty() ? "(all)" : String.join(", ", tables));
+        m.put("max_replay_rows", Integer.toString(maxReplayRows));
+        m.put("lock_timeout", lockTimeout.toMillis() + "ms");
+        m.put("check_time", checkTime.toMillis() % 1000 == 0 ? checkTime.toSeconds() + "s" : checkTime.toMillis() + "ms");
+        m.put("analyze_tables", analyzeTables ? "yes" : "no");
+        m.put("deadlock_resolution", deadlockResolution.configValue());
+        return m;
+    }
+
+    /** What to do with the sessions that block the swap's ACCESS EXCLUSIVE lock. */
+    public enum DeadlockResolution {
+        NOTHING("nothing"), CANCEL_QUERY("cancel_query"), KILL_QUERY("kill_query");
+
+        private final String configValue;
+
+        DeadlockResolution(String configValue) {
+            this.configValue = configValue;
+        }
+
+        public String configValue() {
+            return configValue;
+        }
+    }
+
+    /** libpq's sslmode values, mapped onto pgjdbc's. */
+    public enum SslMode {
+        DISABLE("disable"), ALLOW("allow"), PREFER("prefer"), REQUIRE("require"),
+        VERIFY_CA("verify-ca"), VERIFY_FULL("verify-full");
+
+        private final String configValue;
+
+        SslMode(String configValue) {
+            this.configValue = configValue;
+        }
+
+        public String configValue() {
+            return configValue;
+        }
+    }
+}

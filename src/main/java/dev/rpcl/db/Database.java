@@ -1,0 +1,99 @@
+package dev.rpcl.db;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.rpcl.RpclException;
+import dev.rpcl.config.ConnectionConfig;
+import java.sql.Connection;
+import java.sql.SQLException;
+
+/**
+ * The connections to one configured database: a small HikariCP pool over pgjdbc, with
+ * sslmode honoured and application_name set as repcloud set it.
+ */
+public final class Database implements AutoCloseable {
+    public static final String APPLICATION_NAME = "repcloud";
+
+    private final ConnectionConfig config;
+    private final HikariDataSource pool;
+
+    public Database(ConnectionConfig config, int maxConnections) {
+        this.config = config;
+        HikariConfig hc = new HikariConfig();
+        hc.setPoolName("rpcl-" + config.name());
+        hc.setJdbcUrl("jdbc:postgresql://" + hostForUrl(config.host()) + ":" + config.port() + "/"
+                + java.net.URLEncoder.encode(config.database(), java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"));
+        hc.setUsername(config.user());
+        String password = config.password() != null ? config.password()
+                : PgPass.lookup(System.getenv(), config.host(), config.port(), config.database(), config.user());
+        if (password != null) {
+            hc.setPassword(password);
+        }
+        hc.addDataSourceProperty("sslmode", config.sslmode().configValue());
+        hc.addDataSourceProperty("ApplicationName", APPLICATION_NAME);
+        // Big copies and index builds run for a long time; the pool must not time them out.
+        hc.addDataSourceProperty("tcpKeepAlive", "true");
+        hc.setMaximumPoolSize(maxConnections);
+        hc.setMinimumIdle(0);
+        hc.setConnectionTimeout(30_000);
+        hc.setMaxLifetime(0);
+        hc.setIdleTimeout(60_000);
+        // Try one connection at once: a wrong host or password fails in a second with the
+        // driver's own reason, not after the pool's 30 s connection timeout.
+        hc.setInitializationFailTimeout(1);
+        try {
+            this.pool = new HikariDataSource(hc);
+        } catch (com.zaxxer.hikari.pool.HikariPool.PoolInitializationException e) {
+            throw connectError(e);
+        }
+    }
+
+    private static String hostForUrl(String host) {
+        return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+    }
+
+    public ConnectionConfig config() {
+        return config;
+    }
+
+    /** A pooled connection in autocommit mode; the caller closes it. */
+    public Connection connect() {
+        try {
+            return pool.getConnection();
+        } catch (SQLException e) {
+            throw connectError(e);
+        }
+    }
+
+    private RpclException connectError(Exception e) {
+        return RpclException.failed("Cannot connect to database " + config.database() + " on " + config.host()
+                + ":" + config.port() + " as " + config.user() + " (connection " + config.name() + "): "
+                + rootMessage(e) + ". Check host, port, user, password and sslmode in the configuration.", e);
+    }
+
+    /** The innermost message, which is the one pgjdbc writes for humans. */
+    public static String rootMessage(Throwable t) {
+        Throwable c = t;
+        while (c.getCause() != null && c.getCause() != c) {
+            c = c.getCause();
+        }
+        String m = c.getMessage() != null ? c.getMessage() : c.toString();
+        if (t.getMessage() != null && t instanceof SQLException && !(c instanceof SQLException)) {
+            m = t.getMessage();
+        }
+        return m.replace('\n', ' ').trim();
+    }
+
+    /** Sets the application_name repcloud used: "repcloud - Table: schema.table [step]". */
+    public static void setApplicationName(Connection c, String table, String step) throws SQLException {
+        try (var ps = c.prepareStatement("SELECT set_config('application_name', ?, false)")) {
+            ps.setString(1, APPLICATION_NAME + " - Table: " + table + " [" + step + "]");
+            ps.execute();
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+}

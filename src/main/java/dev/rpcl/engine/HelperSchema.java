@@ -1,0 +1,199 @@
+package dev.rpcl.engine;
+
+import dev.rpcl.RpclException;
+import dev.rpcl.db.Database;
+import dev.rpcl.db.Sql;
+import dev.rpcl.db.SqlStates;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** create_schema and drop_schema: the helper schemas sch_repcloud, sch_repnew and sch_repdrop. */
+public final class HelperSchema {
+    private static final Logger LOG = LoggerFactory.getLogger(HelperSchema.class);
+
+    public static final String STATE_SCHEMA = "sch_repcloud";
+    public static final String NEW_SCHEMA = "sch_repnew";
+    public static final String DROP_SCHEMA = "sch_repdrop";
+    /** Every trigger rpcl puts on a user table starts with this; drop_schema removes them by it. */
+    public static final String TRIGGER_PREFIX = "z_repcloud_";
+
+    /** What create or drop did, for the command to show. */
+    public record Outcome(String connection, boolean changed, String message) {
+    }
+
+    private static final String SCHEMA_EXISTS = """
+            SELECT count(*) FROM pg_catalog.pg_namespace WHERE nspname = ANY (?)
+            """;
+
+    /** rpcl's triggers left on user tables by a failed or interrupted repack. */
+    private static final String LEFTOVER_TRIGGERS = """
+            SELECT n.nspname, c.relname, t.tgname
+              FROM pg_catalog.pg_trigger t
+              JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE NOT t.tgisinternal
+               AND t.tgname LIKE 'z\\_repcloud\\_%'
+               AND n.nspname NOT IN ('sch_repcloud', 'sch_repnew', 'sch_repdrop')
+             ORDER BY 1, 2, 3
+            """;
+
+    /**
+     * Objects outside the helper schemas that depend on something inside them: dropping the
+     * schemas with CASCADE would silently take them along, so drop_schema refuses instead.
+     */
+    private static final String OUTSIDE_DEPENDENTS = """
+            SELECT DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid)
+              FROM pg_catalog.pg_depend d
+             CROSS JOIN LATERAL pg_catalog.pg_identify_object(d.refclassid, d.refobjid, 0) AS ref
+             CROSS JOIN LATERAL (
+                   -- rules, defaults, triggers and policies have no schema of their own: theirs is their table's
+                   SELECT coalesce((pg_catalog.pg_identify_object(d.classid, d.objid, d.objsubid)).schema,
+                                   (SELECT n.nspname
+                                      FROM pg_catalog.pg_class c
+                                      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                                     WHERE c.oid = CASE d.classid
+                                             WHEN 'pg_catalog.pg_rewrite'::regclass THEN (SELECT ev_class FROM pg_catalog.pg_rewrite WHERE oid = d.objid)
+                                             WHEN 'pg_catalog.pg_attrdef'::regclass THEN (SELECT adrelid FROM pg_catalog.pg_attrdef WHERE oid = d.objid)
+                                             WHEN 'pg_catalog.pg_trigger'::regclass THEN (SELECT tgrelid FROM pg_catalog.pg_trigger WHERE oid = d.objid)
+                                             WHEN 'pg_catalog.pg_policy'::regclass THEN (SELECT polrelid FROM pg_catalog.pg_policy WHERE oid = d.objid)
+                                           END)) AS schema) AS dep
+             WHERE ref.schema IN ('sch_repcloud', 'sch_repnew', 'sch_repdrop')
+               AND d.deptype IN ('n', 'a')
+               AND coalesce(dep.schema, '') NOT IN ('sch_repcloud', 'sch_repnew', 'sch_repdrop')
+             ORDER BY 1
+            """;
+
+    private HelperSchema() {
+    }
+
+    public static boolean exists(Connection c) throws SQLException {
+        try (var ps = c.prepareStatement(SCHEMA_EXISTS)) {
+            ps.setArray(1, c.createArrayOf("text", new String[] {STATE_SCHEMA}));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1) > 0;
+            }
+        }
+    }
+
+    /** Fails with a message that says to run create_schema when the helper schemas are missing. */
+    public static void requirePresent(Connection c, Database db) throws SQLException {
+        if (!exists(c)) {
+            throw RpclException.failed("The helper schema " + STATE_SCHEMA + " is missing in database "
+                    + db.config().database() + " (connection " + db.config().name() + "). Run: rpcl create_schema --connection "
+                    + db.config().name());
+        }
+    }
+
+    public static Outcome create(Database db) {
+        String conn = db.config().name();
+        try (Connection c = db.connect()) {
+            if (exists(c)) {
+                LOG.warn("Helper schemas already present in database {} (connection {}); nothing changed",
+                        db.config().database(), conn);
+                return new Outcome(conn, false, "The helper schemas are already present in database "
+                        + db.config().database() + "; nothing changed.");
+            }
+            c.setAutoCommit(false);
+            try (Statement st = c.createStatement()) {
+                st.execute(resource("sql/create_schema.sql"));
+                c.commit();
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
+            }
+            LOG.info("Created the helper schemas in database {} (connection {})", db.config().database(), conn);
+            return new Outcome(conn, true, "Created the helper schemas sch_repcloud, sch_repnew, sch_repdrop in database "
+                    + db.config().database() + ".");
+        } catch (SQLException e) {
+            throw schemaError("create", db, e);
+        }
+    }
+
+    public static Outcome drop(Database db) {
+        String conn = db.config().name();
+        try (Connection c = db.connect()) {
+            if (!exists(c)) {
+                LOG.warn("No helper schemas in database {} (connection {}); nothing to drop", db.config().database(), conn);
+                return new Outcome(conn, false, "There are no helper schemas in database " + db.config().database()
+                        + "; nothing to drop.");
+            }
+            c.setAutoCommit(false);
+            try (Statement st = c.createStatement()) {
+                st.execute("SET LOCAL lock_timeout = '10s'");
+                int triggers = dropLeftoverTriggers(c);
+                List<String> dependents = new ArrayList<>();
+                try (ResultSet rs = st.executeQuery(OUTSIDE_DEPENDENTS)) {
+                    while (rs.next()) {
+                        dependents.add(rs.getString(1));
+                    }
+                }
+                if (!dependents.isEmpty()) {
+                    c.rollback();
+                    throw RpclException.failed("Cannot drop the helper schemas in database " + db.config().database()
+                            + ": objects outside them depend on them: " + String.join("; ", dependents)
+                            + ". Move or drop those objects first.");
+                }
+                st.execute(resource("sql/drop_schema.sql"));
+                c.commit();
+                LOG.info("Dropped the helper schemas in database {} (connection {}), {} leftover trigger(s) removed",
+                        db.config().database(), conn, triggers);
+                return new Outcome(conn, true, "Dropped the helper schemas from database " + db.config().database()
+                        + (triggers > 0 ? "; removed " + triggers + " rpcl trigger(s) left on user tables." : "."));
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw schemaError("drop", db, e);
+        }
+    }
+
+    /** Drops every z_repcloud_ trigger left on user tables; their functions go with the schemas. */
+    static int dropLeftoverTriggers(Connection c) throws SQLException {
+        List<String> drops = new ArrayList<>();
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(LEFTOVER_TRIGGERS)) {
+            while (rs.next()) {
+                LOG.info("Dropping leftover trigger {} on {}.{}", rs.getString(3), rs.getString(1), rs.getString(2));
+                drops.add("DROP TRIGGER " + Sql.ident(rs.getString(3)) + " ON " + Sql.qualified(rs.getString(1), rs.getString(2)));
+            }
+        }
+        try (Statement st = c.createStatement()) {
+            for (String drop : drops) {
+                st.execute(drop);
+            }
+        }
+        return drops.size();
+    }
+
+    private static RpclException schemaError(String action, Database db, SQLException e) {
+        String hint = SqlStates.is(e, SqlStates.INSUFFICIENT_PRIVILEGE)
+                ? " The user " + db.config().user() + " needs CREATE on the database: GRANT CREATE ON DATABASE "
+                        + Sql.ident(db.config().database()) + " TO " + Sql.ident(db.config().user()) + ";"
+                : SqlStates.is(e, SqlStates.LOCK_NOT_AVAILABLE)
+                        ? " A table is locked by another session; try again when it is idle."
+                        : "";
+        return RpclException.failed("Cannot " + action + " the helper schemas in database " + db.config().database()
+                + " (connection " + db.config().name() + "): " + Database.rootMessage(e) + "." + hint, e);
+    }
+
+    static String resource(String name) {
+        try (InputStream in = HelperSchema.class.getClassLoader().getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException(name + " missing from the rpcl jar");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + name + " from the rpcl jar", e);
+        }
+    }
+}

@@ -1,0 +1,3 @@
+DROP SCHEMA sch_repnew CASCADE;
+DROP SCHEMA sch_repdrop CASCADE;
+DROP SCHEMA sch_repcloud CASCADE;

@@ -1,0 +1,193 @@
+package dev.rpcl.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * A fresh database for one test class, owned by a fresh NON-superuser role, which is what rpcl
+ * connects as: the product promises to work without superuser. Dropped (with the role) on close.
+ */
+public final class TestDatabase implements AutoCloseable {
+    public static final String OWNER_PASSWORD = "rpcl-test";
+
+    private final PgServer server;
+    private final String name;
+    private final String owner;
+
+    private TestDatabase(PgServer server, String name, String owner) {
+        this.server = server;
+        this.name = name;
+        this.owner = owner;
+    }
+
+    public static TestDatabase create(Class<?> testClass) {
+        PgServer server = PgServer.get();
+        String suffix = Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
+        String base = testClass.getSimpleName().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]", "");
+        if (base.length() > 30) {
+            base = base.substring(0, 30);
+        }
+        String name = "rpcl_" + base + "_" + suffix;
+        String owner = "rpcl_owner_" + suffix;
+        try (Connection c = server.admin("postgres"); Statement st = c.createStatement()) {
+            st.execute("CREATE ROLE " + owner + " LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '" + OWNER_PASSWORD + "'");
+            st.execute("CREATE DATABASE " + name + " OWNER " + owner);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot create test database " + name, e);
+        }
+        // On PostgreSQL 15 the public schema belongs to pg_database_owner, so the owner role may
+        // create its tables there without any grant.
+        return new TestDatabase(server, name, owner);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public String owner() {
+        return owner;
+    }
+
+    public PgServer server() {
+        return server;
+    }
+
+    /** A connection as the non-superuser owner, the role rpcl runs as. */
+    public Connection ownerConnection() throws SQLException {
+        return server.connect(name, owner, OWNER_PASSWORD);
+    }
+
+    /** A superuser connection to this database, for setting up what an owner cannot. */
+    public Connection adminConnection() throws SQLException {
+        return server.admin(name);
+    }
+
+    /** Runs statements as the owner, one after the other, in autocommit. */
+    public void execute(String... statements) {
+        try (Connection c = ownerConnection(); Statement st = c.createStatement()) {
+            for (String s : statements) {
+                st.execute(s);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("statement failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Runs statements as a superuser in this database. */
+    public void executeAsAdmin(String... statements) {
+        try (Connection c = adminConnection(); Statement st = c.createStatement()) {
+            for (String s : statements) {
+                st.execute(s);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("statement failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Rows of a query as strings, one list per row, as the owner. */
+    public List<List<String>> query(String sql) {
+        try (Connection c = ownerConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            List<List<String>> rows = new ArrayList<>();
+            int n = rs.getMetaData().getColumnCount();
+            while (rs.next()) {
+                List<String> row = new ArrayList<>();
+                for (int i = 1; i <= n; i++) {
+                    row.add(rs.getString(i));
+                }
+                rows.add(row);
+            }
+            return rows;
+        } catch (SQLException e) {
+            throw new IllegalStateException("query failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** The single value of a query. */
+    public String scalar(String sql) {
+        List<List<String>> rows = query(sql);
+        return rows.isEmpty() ? null : rows.get(0).get(0);
+    }
+
+    /**
+     * Writes {@code <home>/config/<configName>.toml} with one connection {@code name} to this
+     * database as the owner, logging to {@code <home>/logs}; {@code extraConnectionToml} is
+     * appended inside the connection section (e.g. "tables = ['public.t']").
+     */
+    public Path writeConfig(Path home, String configName, String connection, String extraConnectionToml) {
+        String toml = """
+                pid_dir = "%1$s/pid"
+
+                [logging]
+                log_dir = "%1$s/logs"
+                log_level = "debug"
+                log_dest = "file"
+                log_days_keep = 2
+
+                [notifier]
+                enable_email = false
+
+                [connections.%2$s]
+                user = "%3$s"
+                password = "%4$s"
+                host = "%5$s"
+                port = %6$d
+                database = "%7$s"
+                sslmode = "disable"
+                %8$s
+                """.formatted(home, connection, owner, OWNER_PASSWORD, server.host(), server.port(), name,
+                extraConnectionToml == null ? "" : extraConnectionToml);
+        try {
+            Files.createDirectories(home.resolve("config"));
+            Path file = home.resolve("config").resolve(configName + ".toml");
+            Files.writeString(file, toml);
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** pg_dump --schema-only of this database without rpcl's helper schemas, as text. */
+    public String schemaDump() {
+        try {
+            ProcessBuilder pb = new ProcessBuilder("pg_dump", "--schema-only",
+                    "-h", server.host(), "-p", Integer.toString(server.port()), "-U", server.adminUser,
+                    "--exclude-schema=sch_repcloud", "--exclude-schema=sch_repnew", "--exclude-schema=sch_repdrop",
+                    name);
+            if (server.adminPassword != null) {
+                pb.environment().put("PGPASSWORD", server.adminPassword);
+            }
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (p.waitFor() != 0) {
+                throw new IllegalStateException("pg_dump failed: " + err);
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        try (Connection c = server.admin("postgres"); Statement st = c.createStatement()) {
+            st.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+            st.execute("DROP ROLE IF EXISTS " + owner);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot drop test database " + name, e);
+        }
+    }
+}
