@@ -1,0 +1,14 @@
+package dev.rpcl.catalog;
+
+import java.util.List;
+
+/** Every carrier, in the order their statements run within each stage of the swap. */
+public final class Carriers {
+    private Carriers() {
+    }
+
+    public static List<Carrier> all() {
+        return List.of(
+        );
+    }
+}
