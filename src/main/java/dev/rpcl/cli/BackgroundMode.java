@@ -5,13 +5,20 @@ import dev.rpcl.daemon.Background;
 import dev.rpcl.daemon.PidFile;
 import dev.rpcl.daemon.RunningProcess;
 import dev.rpcl.daemon.StopSignal;
+import dev.rpcl.daemon.Stopper;
 import dev.rpcl.logging.LogSetup;
 import java.util.List;
+import java.util.OptionalInt;
 
 /**
  * How prepare_repack, repack_tables and replay_data run: detached into the background unless
  * --debug or log_dest = console keep them in the foreground; and, in whichever process does
- * the work, owning the pid file and stopping at a safe point on SIGTERM or Ctrl-C.
+ * the work, owning the pid file and stopping at a safe point on SIGTERM or Ctrl-C. A command
+ * uses it in two lines:
+ * <pre>
+ * OptionalInt launched = BackgroundMode.detach(this, PidFile.Kind.REPACK, "Repack tables process started.", PidFile.Kind.REPLAY);
+ * return launched.isPresent() ? launched.getAsInt() : BackgroundMode.runHere(this, PidFile.Kind.REPACK, stop -> ...);
+ * </pre>
  */
 final class BackgroundMode {
 
@@ -24,25 +31,52 @@ final class BackgroundMode {
     }
 
     /**
-     * Runs {@code work} here, or starts this same command line detached and prints
-     * {@code startedMessage} (repcloud's, e.g. "Repack tables process started.") with its pid.
+     * In the process the user started: first stops the {@code stopFirst} processes of the
+     * configuration (as repcloud stopped replay_data before a repack), then, unless the command
+     * stays in the foreground, starts this same command line detached, prints
+     * {@code startedMessage} with its pid, and returns the exit code. Empty: do the work here.
      */
-    static int run(RpclCommand cmd, PidFile.Kind kind, String startedMessage, Work work) {
+    static OptionalInt detach(RpclCommand cmd, PidFile.Kind kind, String startedMessage, PidFile.Kind... stopFirst) {
         RpclConfig config = cmd.config();
-        PidFile pidFile = new PidFile(config.pidDir(), kind, config.name());
-        if (!Background.staysInForeground(cmd.debug(), config.logging().toConsole(), cmd.root.env())) {
-            Background.Started started = Background.launch(pidFile, LogSetup.logFile(config.logging(), config.name()),
-                    originalArgs(cmd), cmd.root.env(), Rpcl.class.getName());
-            cmd.out().println(startedMessage);
-            cmd.out().println(started.finished()
-                    ? "It has already finished (pid " + started.pid() + "); see " + started.logFile() + "."
-                    : "pid " + started.pid() + ", pid file " + started.pidFile() + ", log " + started.logFile()
-                            + ". Stop it with: rpcl " + kind.stopCommand() + " --config " + config.name());
-            return ExitCode.OK;
+        if (Background.isDetachedChild(cmd.root.env())) {
+            return OptionalInt.empty();
         }
-        try (RunningProcess process = RunningProcess.start(pidFile)) {
+        for (PidFile.Kind other : stopFirst) {
+            Stopper.Outcome outcome = stop(cmd, other);
+            if (outcome.state() != Stopper.State.NOT_RUNNING) {
+                cmd.out().println(outcome.message());
+            }
+        }
+        if (Background.staysInForeground(cmd.debug(), config.logging().toConsole(), cmd.root.env())) {
+            return OptionalInt.empty();
+        }
+        PidFile pidFile = new PidFile(config.pidDir(), kind, config.name());
+        Background.Started started = Background.launch(pidFile, LogSetup.logFile(config.logging(), config.name()),
+                originalArgs(cmd), cmd.root.env(), Rpcl.class.getName());
+        cmd.out().println(startedMessage);
+        cmd.out().println(started.finished()
+                ? "It has already finished (pid " + started.pid() + "); see " + started.logFile() + "."
+                : "pid " + started.pid() + ", pid file " + started.pidFile() + ", log " + started.logFile()
+                        + ". Stop it with: rpcl " + kind.stopCommand() + " --config " + config.name());
+        return OptionalInt.of(ExitCode.OK);
+    }
+
+    /** Does the work in this process, which owns the pid file of {@code kind} meanwhile. */
+    static int runHere(RpclCommand cmd, PidFile.Kind kind, Work work) {
+        RpclConfig config = cmd.config();
+        try (RunningProcess process = RunningProcess.start(new PidFile(config.pidDir(), kind, config.name()))) {
             return work.run(process.stopSignal());
         }
+    }
+
+    /** Stops the configuration's {@code kind} process if one runs, saying that it waits for it. */
+    static Stopper.Outcome stop(RpclCommand cmd, PidFile.Kind kind) {
+        PidFile file = new PidFile(cmd.config().pidDir(), kind, cmd.config().name());
+        return Stopper.stop(file, null, pid -> {
+            cmd.out().println("Requesting " + kind.command() + " of configuration " + cmd.config().name() + " (pid " + pid
+                    + ") to stop; waiting for it to reach a safe point...");
+            cmd.out().flush();
+        });
     }
 
     /** The arguments this rpcl was started with, for the detached copy of it. */

@@ -1,7 +1,6 @@
 package dev.rpcl.cli;
 
 import dev.rpcl.daemon.PidFile;
-import dev.rpcl.daemon.Stopper;
 import picocli.CommandLine.Command;
 
 /**
@@ -14,13 +13,7 @@ final class StopCommands {
     }
 
     static int stop(RpclCommand cmd, PidFile.Kind kind) {
-        PidFile file = new PidFile(cmd.config().pidDir(), kind, cmd.config().name());
-        Stopper.Outcome outcome = Stopper.stop(file, null, pid -> {
-            cmd.out().println("Requesting " + kind.command() + " of configuration " + cmd.config().name() + " (pid " + pid
-                    + ") to stop; waiting for it to reach a safe point...");
-            cmd.out().flush();
-        });
-        cmd.out().println(outcome.message());
+        cmd.out().println(BackgroundMode.stop(cmd, kind).message());
         return ExitCode.OK;
     }
 

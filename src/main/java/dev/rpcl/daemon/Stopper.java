@@ -3,9 +3,6 @@ package dev.rpcl.daemon;
 import dev.rpcl.RpclException;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,6 +14,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Stopper {
     private static final Logger LOG = LoggerFactory.getLogger(Stopper.class);
+    private static final long POLL_MS = 50;
 
     /** What a stop found and did. */
     public enum State {
@@ -80,29 +78,35 @@ public final class Stopper {
                     + " Run the stop command as the user that started it.");
         }
         signalled.accept(target);
-        try {
-            if (maxWait == null) {
-                handle.onExit().get();
-            } else {
-                handle.onExit().get(maxWait.toMillis(), TimeUnit.MILLISECONDS);
-            }
-        } catch (TimeoutException e) {
-            throw RpclException.failed(file.kind().command() + " (pid " + target + ") has not stopped within "
-                    + maxWait.toSeconds() + " s; it is still finishing its current step. Run the stop command again"
-                    + " to keep waiting.");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw RpclException.failed("Interrupted while waiting for " + file.kind().command() + " (pid " + target
-                    + ") to stop; it was signalled and stops at its next safe point.");
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("waiting for process exit failed", e);
-        }
+        awaitExit(file, handle, maxWait);
         // A process that exits normally removes its pid file; one that could not leaves it stale.
         file.removeIfStale();
         Duration waited = Duration.ofNanos(System.nanoTime() - start);
         LOG.info("{} of configuration {} (pid {}) stopped after {} ms", file.kind().command(), file.configName(),
                 target, waited.toMillis());
         return new Outcome(file.kind(), file.configName(), State.STOPPED, target, waited);
+    }
+
+    /**
+     * Polls rather than using onExit(): for a process that is not our child the JDK can only
+     * poll too, with pauses that grow to seconds, and a stop command should return promptly.
+     */
+    private static void awaitExit(PidFile file, ProcessHandle handle, Duration maxWait) {
+        long deadline = maxWait == null ? Long.MAX_VALUE : System.nanoTime() + maxWait.toNanos();
+        try {
+            while (handle.isAlive()) {
+                if (System.nanoTime() > deadline) {
+                    throw RpclException.failed(file.kind().command() + " (pid " + handle.pid() + ") has not stopped within "
+                            + maxWait.toSeconds() + " s; it is still finishing its current step. Run the stop command"
+                            + " again to keep waiting.");
+                }
+                Thread.sleep(POLL_MS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw RpclException.failed("Interrupted while waiting for " + file.kind().command() + " (pid " + handle.pid()
+                    + ") to stop; it was signalled and stops at its next safe point.");
+        }
     }
 
     private static String stalePid(PidFile file) {

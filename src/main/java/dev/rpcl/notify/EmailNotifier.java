@@ -31,9 +31,20 @@ public final class EmailNotifier {
     static final Duration IO_TIMEOUT = Duration.ofSeconds(30);
 
     private final EmailConfig config;
+    private final Duration connectTimeout;
+    private final Duration ioTimeout;
+    private final Properties overrides;
 
     public EmailNotifier(EmailConfig config) {
+        this(config, CONNECT_TIMEOUT, IO_TIMEOUT, new Properties());
+    }
+
+    /** For tests: shorter timeouts, and e.g. trust in a test server's self-signed certificate. */
+    EmailNotifier(EmailConfig config, Duration connectTimeout, Duration ioTimeout, Properties overrides) {
         this.config = config;
+        this.connectTimeout = connectTimeout;
+        this.ioTimeout = ioTimeout;
+        this.overrides = overrides;
     }
 
     /** The notifier when [notifier] enable_email is true, else none. */
@@ -83,9 +94,9 @@ public final class EmailNotifier {
         props.put("mail.transport.protocol", ssl ? "smtps" : "smtp");
         props.put(p + "host", config.smtpServer());
         props.put(p + "port", Integer.toString(config.smtpPort()));
-        props.put(p + "connectiontimeout", Long.toString(CONNECT_TIMEOUT.toMillis()));
-        props.put(p + "timeout", Long.toString(IO_TIMEOUT.toMillis()));
-        props.put(p + "writetimeout", Long.toString(IO_TIMEOUT.toMillis()));
+        props.put(p + "connectiontimeout", Long.toString(connectTimeout.toMillis()));
+        props.put(p + "timeout", Long.toString(ioTimeout.toMillis()));
+        props.put(p + "writetimeout", Long.toString(ioTimeout.toMillis()));
         props.put(p + "auth", Boolean.toString(config.smtpUsername() != null));
         if ("starttls".equals(config.smtpSsl())) {
             // Required, so a server that does not offer STARTTLS fails instead of sending the password in clear.
@@ -98,6 +109,7 @@ public final class EmailNotifier {
         if (ssl || "starttls".equals(config.smtpSsl())) {
             props.put(p + "ssl.checkserveridentity", "true");
         }
+        props.putAll(overrides);
         return props;
     }
 
