@@ -9,6 +9,10 @@ public final class Carriers {
 
     public static List<Carrier> all() {
         return List.of(
+                new SequenceCarrier(),
+                new ForeignKeyCarrier(),
+                new ViewCarrier(),
+                new UserTriggerCarrier()
         );
     }
 }
