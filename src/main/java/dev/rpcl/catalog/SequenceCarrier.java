@@ -19,7 +19,7 @@ public final class SequenceCarrier implements Carrier {
 
     private static final String OWNED = """
             SELECT s.oid, n.nspname, s.relname, a.attname, d.deptype, a.attidentity,
-                   pg_catalog.format_type(q.seqtypid, NULL) AS seqtype, q.seqstart, q.seqincrement, q.seqmax, q.seqmin,
+                   q.seqstart, q.seqincrement, q.seqmax, q.seqmin,
                    q.seqcache, q.seqcycle
               FROM pg_catalog.pg_depend d
               JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S'
@@ -57,7 +57,7 @@ public final class SequenceCarrier implements Carrier {
                         long seqOid = rs.getLong("oid");
                         after.add("ALTER TABLE " + table.qualified() + " ALTER COLUMN " + column + " ADD GENERATED "
                                 + (rs.getString("attidentity").equals("a") ? "ALWAYS" : "BY DEFAULT") + " AS IDENTITY (SEQUENCE NAME "
-                                + seq + " AS " + rs.getString("seqtype") + " START WITH " + rs.getLong("seqstart")
+                                + seq + " START WITH " + rs.getLong("seqstart")
                                 + " INCREMENT BY " + rs.getLong("seqincrement") + " MINVALUE " + rs.getLong("seqmin")
                                 + " MAXVALUE " + rs.getLong("seqmax") + " CACHE " + rs.getLong("seqcache")
                                 + (rs.getBoolean("seqcycle") ? " CYCLE" : " NO CYCLE") + ")");

@@ -103,7 +103,12 @@ final class SwapPhase {
     private static void run(Statement st, List<String> statements) throws SQLException {
         for (String sql : statements) {
             LOG.debug("swap: {}", sql);
-            st.execute(sql);
+            try {
+                st.execute(sql);
+            } catch (SQLException e) {
+                // Keep the SQLSTATE (a lock timeout here is retried) and say which statement failed.
+                throw new SQLException(Database.rootMessage(e) + " (while running: " + sql + ")", e.getSQLState(), e);
+            }
         }
     }
 

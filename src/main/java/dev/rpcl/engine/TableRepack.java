@@ -202,12 +202,14 @@ final class TableRepack {
     }
 
     /**
-     * Samples for check_time while replaying: are the changes arriving slower than the replay can
-     * apply them, with less than one batch left? Returns a reason when not.
+     * Samples for check_time while replaying continuously. The replay keeps up when less than a
+     * batch is left at the end and either it was not busy all the time (it ran out of work) or
+     * the backlog did not grow. Returns why not, or null when the swap may be attempted.
      */
     private String sampleReadiness(Connection c) throws SQLException {
         long windowNs = Math.max(1, cfg.checkTime().toNanos());
         long firstId = ChangeLog.lastId(c, t);
+        long backlogStart = ChangeLog.backlog(c, t);
         long begin = System.nanoTime();
         long replayed = 0;
         long busyNs = 0;
@@ -219,22 +221,22 @@ final class TableRepack {
                 replayed += b.logRows();
                 busyNs += System.nanoTime() - s;
             } else {
-                sleep(Math.min(100, Math.max(1, (windowNs - (System.nanoTime() - begin)) / 1_000_000)));
+                sleep(Math.min(50, Math.max(1, (windowNs - (System.nanoTime() - begin)) / 1_000_000)));
             }
         }
-        double seconds = (System.nanoTime() - begin) / 1e9;
+        long elapsedNs = System.nanoTime() - begin;
+        double seconds = elapsedNs / 1e9;
         long arrived = ChangeLog.lastId(c, t) - firstId;
         long backlog = ChangeLog.backlog(c, t);
-        double arrivalRate = arrived / seconds;
-        double capacity = busyNs == 0 ? Double.POSITIVE_INFINITY : replayed / (busyNs / 1e9);
-        LOG.info("{}: over {} s {} changes arrived ({} /s), replay capacity {} /s, {} log rows left",
-                t.display(), String.format("%.1f", seconds), arrived, Math.round(arrivalRate),
-                Double.isInfinite(capacity) ? "(idle)" : Long.toString(Math.round(capacity)), backlog);
-        if (backlog <= cfg.maxReplayRows() && capacity >= arrivalRate) {
+        double busy = (double) busyNs / elapsedNs;
+        LOG.info("{}: over {} s {} changes arrived ({} rows/s), {} replayed, replay busy {}% of the time, {} log rows left",
+                t.display(), String.format(java.util.Locale.ROOT, "%.1f", seconds), arrived, Math.round(arrived / seconds),
+                replayed, Math.round(busy * 100), backlog);
+        if (backlog <= cfg.maxReplayRows() && (busy < 0.9 || backlog <= backlogStart)) {
             return null;
         }
-        return "changes arrive at " + Math.round(arrivalRate) + " rows/s and the replay applies "
-                + (Double.isInfinite(capacity) ? "?" : Long.toString(Math.round(capacity))) + " rows/s with " + backlog + " rows left";
+        return "changes arrive at " + Math.round(arrived / seconds) + " rows/s, the replay applied "
+                + Math.round(replayed / seconds) + " rows/s and " + backlog + " rows are left";
     }
 
     /** Check, lock, swap; bounded. Throws RpclException when the table cannot be swapped. */
