@@ -1,10 +1,8 @@
 package dev.rpcl.cli;
 
-import dev.rpcl.config.ConnectionConfig;
-import dev.rpcl.db.Database;
+import dev.rpcl.daemon.PidFile;
 import dev.rpcl.engine.RepackEngine;
-import dev.rpcl.engine.RepackOptions;
-import dev.rpcl.engine.RepackReport;
+import java.util.OptionalInt;
 import picocli.CommandLine.Command;
 
 @Command(name = "repack_tables", description = "Repack the configured tables online (copy, replay, swap).")
@@ -12,15 +10,9 @@ final class RepackTablesCommand extends RpclCommand {
 
     @Override
     public Integer call() {
-        boolean allOk = true;
-        for (ConnectionConfig c : connections()) {
-            try (Database db = new Database(c, RepackEngine.POOL_SIZE)) {
-                RepackReport report = new RepackEngine(db, RepackOptions.defaults(), () -> false).repackTables();
-                ReportTable.print(out(), report);
-                allOk &= report.allOk();
-            }
-        }
-        out().flush();
-        return allOk ? ExitCode.OK : ExitCode.PARTIAL;
+        OptionalInt launched = BackgroundMode.detach(this, PidFile.Kind.REPACK, "Repack tables process started.",
+                PidFile.Kind.REPLAY);
+        return launched.isPresent() ? launched.getAsInt() : BackgroundMode.runHere(this, PidFile.Kind.REPACK,
+                stop -> EngineRun.run(this, PidFile.Kind.REPACK.command(), stop, RepackEngine::repackTables));
     }
 }

@@ -237,6 +237,8 @@ public final class RepackEngine {
                         (System.nanoTime() - start) / 1_000_000, work.rowsCopied, work.rowsReplayed);
                 return result(t, cand, TableResult.Status.PREPARED, null, work, 0);
             }
+            // A prepared table taken up for its swap is in progress again, so that finish() completes it.
+            RepackState.status(c, t, RepackState.IN_PROGRESS, null);
             work.swapLoop(c);
             long sizeAfter = Sizes.total(c, t.ref().schema(), t.ref().name());
             LOG.info("{}: repacked in {} ms: {} -> {}, {} rows copied, {} log rows replayed, lock held {} ms", t.display(),
