@@ -31,6 +31,13 @@ public final class Background {
     /** Set in the detached child's environment; its value is the pid file kind's prefix. */
     public static final String CHILD_ENV = "RPCL_DETACHED";
 
+    /**
+     * RPCL_FOREGROUND=1 keeps the processes in the foreground while they log as [logging] says:
+     * for a supervisor (systemd, a container) that wants its service not to fork, and for tests
+     * that run the command line in-process.
+     */
+    public static final String FOREGROUND_ENV = "RPCL_FOREGROUND";
+
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final String ERROR_PREFIX = "rpcl: error: ";
 
@@ -48,10 +55,11 @@ public final class Background {
 
     /**
      * repcloud's rule: without --debug and with log_dest = file the process goes to the
-     * background; the detached child itself of course stays where it is.
+     * background; the detached child itself of course stays where it is, and RPCL_FOREGROUND=1
+     * keeps it here too.
      */
     public static boolean staysInForeground(boolean debug, boolean logToConsole, Map<String, String> env) {
-        return debug || logToConsole || isDetachedChild(env);
+        return debug || logToConsole || isDetachedChild(env) || "1".equals(env.get(FOREGROUND_ENV));
     }
 
     /**
@@ -71,6 +79,7 @@ public final class Background {
         pb.environment().clear();
         pb.environment().putAll(env);
         pb.environment().put(CHILD_ENV, pidFile.kind().prefix());
+        pb.environment().remove(FOREGROUND_ENV);
         long logStart = size(logFile);
         Process child;
         try {

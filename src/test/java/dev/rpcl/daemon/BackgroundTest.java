@@ -77,8 +77,9 @@ class BackgroundTest {
     void stalePidFileOfAKilledProcessIsReplacedOnTheNextStart() throws Exception {
         PidFile file = new PidFile(dir, PidFile.Kind.REPACK, "nightly");
         Background.Started first = launch(file);
-        ProcessHandle.of(first.pid()).orElseThrow().destroyForcibly();
-        ProcessHandle.of(first.pid()).orElseThrow().onExit().get(10, TimeUnit.SECONDS);
+        ProcessHandle killed = ProcessHandle.of(first.pid()).orElseThrow();
+        killed.destroyForcibly();
+        killed.onExit().get(10, TimeUnit.SECONDS);
         assertTrue(file.isStale(), "kill -9 leaves the pid file behind, naming a dead process");
 
         Background.Started second = launch(file);

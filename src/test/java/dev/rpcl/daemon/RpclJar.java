@@ -46,6 +46,7 @@ public final class RpclJar {
                     .redirectError(home.resolve("last.err").toFile());
             pb.environment().put("REPCLOUD_HOME", home.toString());
             pb.environment().remove("RPCL_DETACHED");
+            pb.environment().remove("RPCL_FOREGROUND");
             return pb.start();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
