@@ -109,7 +109,7 @@ public final class Rpcl implements Runnable {
     static void reportError(Exception e, boolean debug, PrintWriter err) {
         String message = e instanceof RpclException ? e.getMessage()
                 : "Unexpected error: " + e + ". Run again with --debug for details, and report it if it persists.";
-        org.slf4j.LoggerFactory.getLogger(LogSetup.ERROR_REPORT_LOGGER).error(message, debug ? e : null);
+        org.slf4j.LoggerFactory.getLogger(LogSetup.FILE_ONLY_LOGGER).error(message, debug ? e : null);
         err.println("rpcl: error: " + message);
         if (debug) {
             e.printStackTrace(err);
@@ -117,12 +117,18 @@ public final class Rpcl implements Runnable {
         err.flush();
     }
 
-    /** The version from the jar's manifest. */
+    /** The project version, written into rpcl-version.properties by the build. */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
-        public String[] getVersion() {
-            String v = Rpcl.class.getPackage().getImplementationVersion();
-            return new String[] {"rpcl " + (v != null ? v : "(development build)")};
+        public String[] getVersion() throws java.io.IOException {
+            java.util.Properties p = new java.util.Properties();
+            try (var in = Rpcl.class.getClassLoader().getResourceAsStream("rpcl-version.properties")) {
+                if (in != null) {
+                    p.load(in);
+                }
+            }
+            return new String[] {"rpcl " + p.getProperty("version", "(development build)"),
+                    "Java " + System.getProperty("java.version") + ", " + System.getProperty("java.vm.name")};
         }
     }
 

@@ -47,9 +47,9 @@ public final class ConfigLoader {
     public RpclConfig load(String configName) {
         Path file = home.configFile(configName);
         if (!Files.isRegularFile(file)) {
-            throw RpclException.badInput("Configuration file " + file + " not found. Copy "
-                    + home.configDir().resolve("config-example.toml") + " to " + file.getFileName()
-                    + " in the same directory and edit it.");
+            throw RpclException.badInput("Configuration file " + file + " not found. Create it from the example: cp "
+                    + home.configDir().resolve("config-example.toml") + " " + file
+                    + ", then set user, password, host, port and database in it.");
         }
         String text;
         try {
@@ -67,7 +67,7 @@ public final class ConfigLoader {
             throw RpclException.badInput("Syntax error in " + file + " at line " + error.position().line()
                     + ", column " + error.position().column() + ": " + error.getMessage());
         }
-        Reader r = new Reader(file);
+        Reader r = new Reader(file, home);
         r.warnUnknown(toml, "", TOP_KEYS);
 
         Path pidDir = r.path(toml, "pid_dir", home.pidDir());
@@ -153,7 +153,7 @@ public final class ConfigLoader {
                 r.stringList(t, p + "schemas"),
                 tables,
                 r.integer(t, p + "max_replay_rows", 100_000, 1, Integer.MAX_VALUE),
-                r.duration(t, p + "lock_timeout", "3s", Durations.Unit.MILLISECONDS),
+                r.lockTimeout(t, p + "lock_timeout"),
                 r.duration(t, p + "check_time", "10", Durations.Unit.SECONDS),
                 r.bool(t, p + "analyze_tables", true),
                 DeadlockResolution.valueOf(r.choice(t, p + "deadlock_resolution", "nothing",
@@ -163,10 +163,12 @@ public final class ConfigLoader {
     /** Typed access to TOML values, with one error message style; keys are full dotted names. */
     private static final class Reader {
         final Path file;
+        final RpclHome home;
         final List<String> warnings = new ArrayList<>();
 
-        Reader(Path file) {
+        Reader(Path file, RpclHome home) {
             this.file = file;
+            this.home = home;
         }
 
         private static String leaf(String key) {
@@ -227,7 +229,7 @@ public final class ConfigLoader {
 
         Path path(TomlTable t, String key, Path fallback) {
             String v = string(t, key, null);
-            return v == null ? fallback : Path.of(RpclHome.expandTilde(v)).toAbsolutePath().normalize();
+            return v == null ? fallback : Path.of(home.expand(v)).toAbsolutePath().normalize();
         }
 
         String choice(TomlTable t, String key, String fallback, List<String> allowed) {
@@ -268,9 +270,9 @@ public final class ConfigLoader {
             }
             if (v instanceof String s) {
                 switch (s.trim().toLowerCase(Locale.ROOT)) {
-                    case "yes", "true", "on", "1":
+                    case "yes", "y", "true", "on", "1":
                         return true;
-                    case "no", "false", "off", "0":
+                    case "no", "n", "false", "off", "0":
                         return false;
                     default:
                         break;
@@ -286,6 +288,16 @@ public final class ConfigLoader {
             if (d == null || d.isNegative()) {
                 throw bad(key, v, "expected a duration such as \"3s\", \"500ms\" or \"1min\" (a bare number is "
                         + (bareUnit == Durations.Unit.SECONDS ? "seconds" : "milliseconds") + ")");
+            }
+            return d;
+        }
+
+        /** lock_timeout 0 means "wait forever" to PostgreSQL, the one thing the swap must never do. */
+        java.time.Duration lockTimeout(TomlTable t, String key) {
+            java.time.Duration d = duration(t, key, "3s", Durations.Unit.MILLISECONDS);
+            if (d.isZero()) {
+                throw bad(key, raw(t, key), "it must be more than 0, since 0 would let the swap wait for its lock forever;"
+                        + " e.g. \"3s\"");
             }
             return d;
         }
