@@ -28,6 +28,12 @@ public record ConnectionConfig(
         tables = List.copyOf(tables);
     }
 
+    /** Without the password, so that logging a connection never writes it anywhere. */
+    @Override
+    public String toString() {
+        return "ConnectionConfig[name=" + name + ", " + describe() + "]";
+    }
+
     /** For show_connections: every parameter a user may see; the password never appears. */
     public java.util.Map<String, String> describe() {
         var m = new java.util.LinkedHashMap<String, String>();
