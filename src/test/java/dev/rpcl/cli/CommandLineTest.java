@@ -89,9 +89,16 @@ class CommandLineTest {
     void unknownCommandExitsTwoNamingItAndTheKnownCommands() {
         CliRun run = CliRun.run(home, "repack_tabels");
         assertEquals(2, run.exitCode(), run::toString);
-        assertTrue(run.err().contains("Unknown command 'repack_tabels'"), run::toString);
+        assertTrue(run.err().contains("Unknown command 'repack_tabels'. Did you mean repack_tables?"), run::toString);
         assertTrue(run.err().contains("repack_tables"), run::toString);
         assertFalse(run.err().contains("\tat "), run::toString);
+    }
+
+    @Test
+    void aPrefixOfCommandsSuggestsThemAll() {
+        CliRun run = CliRun.run(home, "stop");
+        assertEquals(2, run.exitCode(), run::toString);
+        assertTrue(run.err().contains("Did you mean stop_prepare or stop_repack or stop_replay?"), run::toString);
     }
 
     @Test
