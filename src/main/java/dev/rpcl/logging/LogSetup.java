@@ -53,6 +53,11 @@ public final class LogSetup {
             throw RpclException.badInput("Cannot create log_dir " + logging.logDir() + ": " + e.getMessage()
                     + ". Fix [logging] log_dir in the configuration.");
         }
+        // Logback would only note a failed open in its status list and log nowhere; say it instead.
+        if (!Files.isWritable(logging.logDir()) || Files.exists(file) && !Files.isWritable(file)) {
+            throw RpclException.badInput("Cannot write the log file " + file + ". Fix its permissions or [logging]"
+                    + " log_dir in the configuration.");
+        }
         LoggerContext ctx = reset();
         ch.qos.logback.classic.Logger root = ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         root.setLevel(debug ? Level.DEBUG : level(logging.logLevel()));

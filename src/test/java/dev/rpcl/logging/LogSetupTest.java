@@ -121,6 +121,16 @@ class LogSetupTest {
     }
 
     @Test
+    void logDirThatCannotBeCreatedIsBadInputNamingIt() throws IOException {
+        Path notADirectory = Files.writeString(dir.resolve("plain-file"), "x");
+        var config = new LoggingConfig(notADirectory.resolve("logs"), "info", "file", 4);
+        var e = org.junit.jupiter.api.Assertions.assertThrows(dev.rpcl.RpclException.class,
+                () -> LogSetup.configure(config, "default", false));
+        assertEquals(dev.rpcl.RpclException.Kind.BAD_INPUT, e.kind());
+        assertTrue(e.getMessage().contains("log_dir " + notADirectory.resolve("logs")), e.getMessage());
+    }
+
+    @Test
     void fileRollsDailyKeepingLogDaysKeepFiles() {
         Path file = LogSetup.configure(logging("info", "file"), "default", false);
         LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
