@@ -134,7 +134,9 @@ public final class Rpcl implements Runnable {
     static void reportError(Exception e, boolean debug, PrintWriter err) {
         String message = e instanceof RpclException ? e.getMessage()
                 : "Unexpected error: " + e + ". Run again with --debug for details, and report it if it persists.";
-        org.slf4j.LoggerFactory.getLogger(LogSetup.FILE_ONLY_LOGGER).error(message, debug ? e : null);
+        // The log file keeps the trace of anything unexpected, so a report can be made after the fact.
+        boolean trace = debug || !(e instanceof RpclException);
+        org.slf4j.LoggerFactory.getLogger(LogSetup.FILE_ONLY_LOGGER).error(message, trace ? e : null);
         err.println("rpcl: error: " + message);
         if (debug) {
             e.printStackTrace(err);

@@ -273,6 +273,17 @@ class CommandLineTest {
     }
 
     @Test
+    void debugForcesDebugLinesIntoTheLogFileWhateverLogLevelSays() throws IOException {
+        writeConfig("default", "logging|log_level = \"error\"");
+        Path log = home.resolve("logs/repack_default.log");
+        assertEquals(0, CliRun.run(home, "show_connections").exitCode());
+        assertFalse(Files.exists(log) && Files.readString(log).contains("rpcl show_connections"), "nothing below error");
+        assertEquals(0, CliRun.run(home, "show_connections", "--debug").exitCode());
+        assertTrue(Files.readString(log).contains("INFO  [main] RpclCommand: rpcl show_connections with configuration"),
+                Files.readString(log));
+    }
+
+    @Test
     void debugShowsTheStackTraceWhereverTheOptionStands() {
         for (String[] args : List.of(new String[] {"--debug", "show_connections"}, new String[] {"show_connections", "--debug"})) {
             CliRun run = CliRun.run(home, args);

@@ -173,10 +173,16 @@ class HelperSchemaCommandsTest {
             Files.writeString(file, Files.readString(file).replace("user = \"" + db.owner() + "\"", "user = \"" + role + "\""));
             String line = oneErrorLine(CliRun.run(home, "create_schema"), 1);
             assertTrue(line.contains("permission denied for database " + db.name()), line);
-            assertTrue(line.contains("GRANT CREATE ON DATABASE \"" + db.name() + "\" TO \"" + role + "\";"), line);
+            String grant = "GRANT CREATE ON DATABASE \"" + db.name() + "\" TO \"" + role + "\";";
+            assertTrue(line.contains(grant), line);
             assertEquals("0", helperSchemaCount());
+
+            db.executeAsAdmin(grant);
+            CliRun granted = CliRun.run(home, "create_schema");
+            assertEquals(0, granted.exitCode(), "the hint is enough: " + granted);
+            assertEquals(0, CliRun.run(home, "drop_schema").exitCode());
         } finally {
-            db.executeAsAdmin("DROP ROLE " + role);
+            db.executeAsAdmin("DROP OWNED BY " + role, "DROP ROLE " + role);
         }
     }
 
