@@ -143,8 +143,13 @@ public final class RpclHome {
                     }
                 }
             }
-            // As repcloud did: the home holds passwords, so it stays private even if someone opened it up.
-            makePrivate(root);
+            // As repcloud did: the home holds passwords, so it stays private even if someone opened
+            // it up. A home that belongs to someone else is used as it is.
+            try {
+                makePrivate(root);
+            } catch (IOException e) {
+                LOG.warn("Cannot make {} private (mode 0700): {}", root, e.getMessage());
+            }
             copyExample("config/config-example.toml", configDir().resolve("config-example.toml"));
             copyExample("config/config-example_repack.toml", tableConfDir().resolve("config-example_repack.toml"));
         } catch (IOException e) {
