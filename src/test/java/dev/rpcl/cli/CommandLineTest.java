@@ -190,6 +190,22 @@ class CommandLineTest {
     }
 
     @Test
+    void repcloudsOwnConfigFileWorks() throws IOException {
+        Path file = home.resolve("config/default.toml");
+        Files.createDirectories(file.getParent());
+        try (var in = getClass().getResourceAsStream("/repcloud/config-example.toml")) {
+            // Only its ~/.repcloud paths are pointed at the test's home, to keep the user's home clean.
+            Files.writeString(file, new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+                    .replace("~/.repcloud", home.toString()));
+        }
+        CliRun run = CliRun.run(home, "show_connections", "--connection", "repack");
+        assertEquals(0, run.exitCode(), run::toString);
+        assertFalse(run.err().contains("warning"), run::toString);
+        assertTrue(run.out().contains("| database            | db_to_repack"), run::toString);
+        assertFalse(run.out().contains("db_password"), run::toString);
+    }
+
+    @Test
     void unknownConnectionListsTheKnownOnes() throws IOException {
         writeConnections("default", connection("first", "db1") + connection("second", "db2"));
         String line = oneBadInputLine(CliRun.run(home, "show_connections", "--connection", "third"));
