@@ -190,10 +190,10 @@ class CommandLineTest {
     }
 
     @Test
-    void repcloudsOwnConfigFileWorks() throws IOException {
+    void repcloudStyleConfigFileWorksThroughTheCommandLine() throws IOException {
         Path file = home.resolve("config/default.toml");
         Files.createDirectories(file.getParent());
-        try (var in = getClass().getResourceAsStream("/repcloud/config-example.toml")) {
+        try (var in = getClass().getResourceAsStream("/compat/repcloud-style.toml")) {
             // Only its ~/.repcloud paths are pointed at the test's home, to keep the user's home clean.
             Files.writeString(file, new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
                     .replace("~/.repcloud", home.toString()));
@@ -201,8 +201,8 @@ class CommandLineTest {
         CliRun run = CliRun.run(home, "show_connections", "--connection", "repack");
         assertEquals(0, run.exitCode(), run::toString);
         assertFalse(run.err().contains("warning"), run::toString);
-        assertTrue(run.out().contains("| database            | db_to_repack"), run::toString);
-        assertFalse(run.out().contains("db_password"), run::toString);
+        assertTrue(run.out().contains("| database            | appdb"), run::toString);
+        assertFalse(run.out().contains("app-secret"), run::toString);
     }
 
     @Test

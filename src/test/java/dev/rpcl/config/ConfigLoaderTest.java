@@ -40,9 +40,9 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void repcloudsOwnExampleLoadsUnchanged() throws IOException {
+    void repcloudStyleStringValuesLoadUnchanged() throws IOException {
         String example;
-        try (InputStream in = getClass().getResourceAsStream("/repcloud/config-example.toml")) {
+        try (InputStream in = getClass().getResourceAsStream("/compat/repcloud-style.toml")) {
             example = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         }
         RpclConfig config = load(example);
@@ -54,20 +54,20 @@ class ConfigLoaderTest {
         assertEquals(4, config.logging().logDaysKeep());
         assertFalse(config.notifier().enableEmail());
         RpclConfig.EmailConfig email = config.notifier().email();
-        assertEquals("foo@foo.bar", email.mailFrom());
-        assertEquals(List.of("foo@example.bar"), email.mailTo());
+        assertEquals("rpcl@db.example", email.mailFrom());
+        assertEquals(List.of("oncall@db.example"), email.mailTo());
         assertEquals(587, email.smtpPort());
         assertEquals("starttls", email.smtpSsl());
-        assertEquals("foobar", email.smtpPassword());
+        assertEquals("smtp-secret", email.smtpPassword());
         ConnectionConfig c = config.select("repack").get(0);
-        assertEquals("db_username", c.user());
-        assertEquals("db_password", c.password());
-        assertEquals("db_host", c.host());
+        assertEquals("app_owner", c.user());
+        assertEquals("app-secret", c.password());
+        assertEquals("db1.example", c.host());
         assertEquals(5432, c.port());
-        assertEquals("db_to_repack", c.database());
+        assertEquals("appdb", c.database());
         assertEquals(SslMode.PREFER, c.sslmode());
-        assertEquals(List.of("foo"), c.schemas());
-        assertEquals(List.of("foo.bar"), c.tables());
+        assertEquals(List.of("sales"), c.schemas());
+        assertEquals(List.of("billing.invoices"), c.tables());
         assertEquals(100_000, c.maxReplayRows());
         assertEquals(Duration.ofSeconds(3), c.lockTimeout());
         assertEquals(Duration.ofSeconds(10), c.checkTime());
