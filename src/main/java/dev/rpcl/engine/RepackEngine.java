@@ -30,6 +30,9 @@ public final class RepackEngine {
     /** Connections the engine may use at once: work, advisory lock, index builders, blocker watcher. */
     public static final int POOL_SIZE = 6;
 
+    /** After a failure the blocker is often still there: try a few times, then make the triggers inert. */
+    private static final int CLEANUP_ATTEMPTS = 3;
+
     private final Database db;
     private final RepackOptions opts;
     private final BooleanSupplier stop;
@@ -279,7 +282,7 @@ public final class RepackEngine {
 
     private void cleanUpAfterFailure(Connection c, RepackTable t, String msg) {
         try {
-            Cleanup.drop(c, t, db.config().lockTimeout(), opts.maxSwapAttempts());
+            Cleanup.drop(c, t, db.config().lockTimeout(), CLEANUP_ATTEMPTS);
             if (msg == null) {
                 RepackState.delete(c, t.ref().schema(), t.ref().name());
             } else {
@@ -287,10 +290,9 @@ public final class RepackEngine {
             }
         } catch (SQLException | RpclException e) {
             String why = message(e);
-            LOG.error("{}: cleanup failed: {}; run rpcl abort_repack to remove the triggers, log and copy", t.display(), why);
+            LOG.error("{}: cleanup incomplete: {}", t.display(), why);
             try {
-                RepackState.status(c, t, RepackState.FAILED, (msg == null ? "stopped" : msg) + "; cleanup failed: " + why
-                        + "; run rpcl abort_repack");
+                RepackState.status(c, t, RepackState.FAILED, (msg == null ? "stopped" : msg) + "; " + why);
             } catch (SQLException ignored) {
                 LOG.debug("{}: cannot record the failure: {}", t.display(), ignored.getMessage());
             }
