@@ -108,6 +108,30 @@ class EngineLifecycleTest {
 
     @Test
     @Timeout(120)
+    void aReplayBatchThatCollidesOnAMovedUniqueValueReplaysEverythingVisibleInstead() {
+        db.execute("CREATE TABLE t_moved (id int PRIMARY KEY, u int UNIQUE, v text)",
+                "INSERT INTO t_moved VALUES (1, NULL, 'b'), (2, 5, 'd')");
+        db.writeConfig(home, "default", "main", "tables = ['public.t_moved']\ncheck_time = \"0\"\nmax_replay_rows = 1");
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        ConnectionConfig cfg = new ConfigLoader(new RpclHome(home).initialise()).load("default").select("main").get(0);
+        try (Database database = new Database(cfg, RepackEngine.POOL_SIZE)) {
+            RepackEngine engine = new RepackEngine(database, RepackOptions.defaults(), () -> false);
+            assertEquals(TableResult.Status.PREPARED, engine.prepare(only(engine)).status());
+            // The first batch holds only the first transaction (row 1), but reads row 1 as it is now, with
+            // the value the second transaction moved to it from row 2, which the copy still has.
+            db.execute("UPDATE t_moved SET v = 'b2' WHERE id = 1");
+            db.execute("BEGIN; UPDATE t_moved SET u = NULL WHERE id = 2; UPDATE t_moved SET u = 5 WHERE id = 1; COMMIT");
+            assertEquals(3, engine.replayPrepared());
+            assertTrue(log().contains("t_moved: a replay batch collided on a unique value"));
+            List<List<String>> expected = db.query("SELECT * FROM t_moved ORDER BY id");
+            assertTrue(engine.repackTables().allOk());
+            assertEquals(expected, db.query("SELECT * FROM t_moved ORDER BY id"));
+        }
+        assertNothingLeft("t_moved");
+    }
+
+    @Test
+    @Timeout(120)
     void abortRemovesEverythingAndIsSafeToRunTwice() {
         ConnectionConfig cfg = config("t_abort");
         try (Database database = new Database(cfg, RepackEngine.POOL_SIZE)) {
