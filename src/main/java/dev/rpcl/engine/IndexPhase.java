@@ -143,20 +143,27 @@ final class IndexPhase {
                     return null;
                 }));
             }
+            // Wait for every build, even after a failure, so no build still runs when the copy is dropped.
+            Throwable first = null;
             for (Future<?> f : futures) {
-                f.get();
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    first = first == null ? e.getCause() : first;
+                }
+            }
+            if (first instanceof SQLException sql) {
+                throw sql;
+            }
+            if (first instanceof RuntimeException re) {
+                throw re;
+            }
+            if (first != null) {
+                throw new SQLException(first);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new SQLException("interrupted while building the indexes of " + t.display(), e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof SQLException sql) {
-                throw sql;
-            }
-            if (e.getCause() instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new SQLException(e.getCause());
         } finally {
             pool.shutdownNow();
         }
