@@ -137,6 +137,7 @@ final class IndexPhase {
                     long start = System.nanoTime();
                     try (Connection c = db.connect()) {
                         Database.setApplicationName(c, t.display(), "create indices");
+                        TableRepack.sessionDefaults(c);
                         build(c, job);
                     }
                     LOG.info("{}: built index {} in {} ms", t.display(), job.name(), (System.nanoTime() - start) / 1_000_000);
