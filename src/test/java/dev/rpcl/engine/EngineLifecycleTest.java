@@ -132,6 +132,22 @@ class EngineLifecycleTest {
 
     @Test
     @Timeout(120)
+    void aTableAnotherRpclProcessIsWorkingOnIsSkipped() throws Exception {
+        ConnectionConfig cfg = config("t_busy");
+        try (Database database = new Database(cfg, RepackEngine.POOL_SIZE); var other = db.ownerConnection();
+             var st = other.createStatement()) {
+            // What another rpcl process holds while it works on the table.
+            st.execute("SELECT pg_advisory_lock((x'7270636C'::bigint << 32) | 't_busy'::regclass::oid::bigint)");
+            RepackEngine engine = new RepackEngine(database, RepackOptions.defaults(), () -> false);
+            TableResult r = engine.repack(only(engine));
+            assertEquals(TableResult.Status.SKIPPED, r.status(), r::toString);
+            assertEquals("another rpcl process is working on it", r.reason());
+        }
+        assertNothingLeft("t_busy");
+    }
+
+    @Test
+    @Timeout(120)
     void abortRemovesEverythingAndIsSafeToRunTwice() {
         ConnectionConfig cfg = config("t_abort");
         try (Database database = new Database(cfg, RepackEngine.POOL_SIZE)) {
