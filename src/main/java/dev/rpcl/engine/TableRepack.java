@@ -245,7 +245,8 @@ final class TableRepack {
         LOG.info("{}: over {} s {} changes arrived ({} rows/s), {} replayed, replay busy {}% of the time, {} log rows left",
                 t.display(), String.format(java.util.Locale.ROOT, "%.1f", seconds), arrived, Math.round(arrived / seconds),
                 replayed, Math.round(busy * 100), backlog);
-        if (backlog <= cfg.maxReplayRows() && (busy < 0.9 || backlog <= backlogStart)) {
+        // Kept up: the replay had idle moments, or the backlog grew by less than a tenth of what arrived.
+        if (backlog <= cfg.maxReplayRows() && (busy < 0.9 || backlog - backlogStart <= arrived / 10)) {
             return null;
         }
         return "changes arrive at " + Math.round(arrived / seconds) + " rows/s, the replay applied "
