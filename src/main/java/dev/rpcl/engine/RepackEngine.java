@@ -8,7 +8,6 @@ import dev.rpcl.db.Database;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -96,48 +95,12 @@ public final class RepackEngine {
      * Returns the log rows replayed, so a daemon can sleep when there was nothing to do.
      */
     public long replayPrepared() {
-        long total = 0;
-        try (Connection c = db.connect()) {
-            for (RepackState.Row row : RepackState.withStatus(c, RepackState.PREPARED)) {
-                if (stop.getAsBoolean()) {
-                    break;
-                }
-                RepackTable t = RepackTable.of(row.oldOid(), row.schema(), row.name(), row.keyColumns());
-                try (Connection lock = db.connect()) {
-                    if (!Cleanup.tryLock(lock, t)) {
-                        continue;
-                    }
-                    try {
-                        TableRepack work = new TableRepack(db, opts, stop, t);
-                        work.resume(c, row.fingerprint());
-                        total += work.replayOnce(c).logRows();
-                    } finally {
-                        Cleanup.unlock(lock, t);
-                    }
-                }
-            }
-        } catch (SQLException e) {
-            throw failure("Cannot replay the prepared tables", e);
-        } catch (TableRepack.Stopped s) {
-            return total;
-        }
-        return total;
+        return maintenance().replayPrepared();
     }
 
     /** abort_repack for every table rpcl left prepared, in progress or failed. */
     public RepackReport abortAll() {
-        List<RepackState.Row> rows;
-        try (Connection c = db.connect()) {
-            HelperSchema.requirePresent(c, db);
-            rows = RepackState.withStatus(c, RepackState.PREPARED, RepackState.IN_PROGRESS, RepackState.FAILED);
-        } catch (SQLException e) {
-            throw failure("Cannot read the repack state", e);
-        }
-        List<TableResult> results = new ArrayList<>();
-        for (RepackState.Row row : rows) {
-            results.add(abort(row.schema(), row.name()));
-        }
-        return new RepackReport(db.config().name(), results);
+        return maintenance().abortAll();
     }
 
     /**
@@ -145,35 +108,11 @@ public final class RepackEngine {
      * twice. A table already swapped is finished instead (its swap cannot be undone).
      */
     public TableResult abort(String schema, String name) {
-        String display = schema + "." + name;
-        try (Connection c = db.connect(); Connection lock = db.connect()) {
-            Optional<RepackState.Row> row = RepackState.find(c, schema, name);
-            if (row.isEmpty()) {
-                return TableResult.of(display, TableResult.Status.ABORTED, "nothing to abort");
-            }
-            if (row.get().step() == Step.VALIDATE) {
-                Map<String, String> w = finish();
-                return TableResult.of(display, TableResult.Status.REPACKED, w.getOrDefault(display,
-                        "already swapped; its post-swap work is now finished"));
-            }
-            RepackTable t = RepackTable.of(row.get().oldOid(), schema, name, row.get().keyColumns());
-            if (!Cleanup.tryLock(lock, t)) {
-                return TableResult.of(display, TableResult.Status.FAILED, "another rpcl process is working on it;"
-                        + " stop it first (rpcl stop_repack, stop_prepare or stop_replay)");
-            }
-            try {
-                Cleanup.drop(c, t, db.config().lockTimeout(), opts.maxSwapAttempts());
-                RepackState.delete(c, schema, name);
-                LOG.info("{}: aborted: triggers, change log and copy dropped, state removed", display);
-                return TableResult.of(display, TableResult.Status.ABORTED, null);
-            } finally {
-                Cleanup.unlock(lock, t);
-            }
-        } catch (SQLException | RpclException e) {
-            String msg = "Cannot abort the repack of " + display + ": " + message(e);
-            LOG.error(msg);
-            return TableResult.of(display, TableResult.Status.FAILED, msg);
-        }
+        return maintenance().abort(schema, name);
+    }
+
+    private Maintenance maintenance() {
+        return new Maintenance(db, opts, stop, this::finish);
     }
 
     /**
@@ -328,11 +267,11 @@ public final class RepackEngine {
     }
 
     private RpclException failure(String what, SQLException e) {
-        return RpclException.failed(what + " in database " + db.config().database() + " (connection "
-                + db.config().name() + "): " + Database.rootMessage(e) + ".", e);
+        return failure(db, what, e);
     }
 
-    static Map<String, String> newWarnings() {
-        return new LinkedHashMap<>();
+    static RpclException failure(Database db, String what, SQLException e) {
+        return RpclException.failed(what + " in database " + db.config().database() + " (connection "
+                + db.config().name() + "): " + Database.rootMessage(e) + ".", e);
     }
 }

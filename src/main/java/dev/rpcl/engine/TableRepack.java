@@ -55,7 +55,7 @@ final class TableRepack {
         return timings;
     }
 
-    private void checkStop() {
+    void checkStop() {
         if (stop.getAsBoolean()) {
             throw new Stopped();
         }
@@ -214,45 +214,6 @@ final class TableRepack {
         return b;
     }
 
-    /**
-     * Samples for check_time while replaying continuously. The replay keeps up when less than a
-     * batch is left at the end and either it was not busy all the time (it ran out of work) or
-     * the backlog did not grow. Returns why not, or null when the swap may be attempted.
-     */
-    private String sampleReadiness(Connection c) throws SQLException {
-        long windowNs = Math.max(1, cfg.checkTime().toNanos());
-        long firstId = ChangeLog.lastId(c, t);
-        long backlogStart = ChangeLog.backlog(c, t);
-        long begin = System.nanoTime();
-        long replayed = 0;
-        long busyNs = 0;
-        while (System.nanoTime() - begin < windowNs) {
-            checkStop();
-            long s = System.nanoTime();
-            Replayer.Batch b = replayOnce(c);
-            if (b.logRows() > 0) {
-                replayed += b.logRows();
-                busyNs += System.nanoTime() - s;
-            } else {
-                sleep(Math.min(50, Math.max(1, (windowNs - (System.nanoTime() - begin)) / 1_000_000)));
-            }
-        }
-        long elapsedNs = System.nanoTime() - begin;
-        double seconds = elapsedNs / 1e9;
-        long arrived = ChangeLog.lastId(c, t) - firstId;
-        long backlog = ChangeLog.backlog(c, t);
-        double busy = (double) busyNs / elapsedNs;
-        LOG.info("{}: over {} s {} changes arrived ({} rows/s), {} replayed, replay busy {}% of the time, {} log rows left",
-                t.display(), String.format(java.util.Locale.ROOT, "%.1f", seconds), arrived, Math.round(arrived / seconds),
-                replayed, Math.round(busy * 100), backlog);
-        // Kept up: the replay had idle moments, or the backlog grew by less than a tenth of what arrived.
-        if (backlog <= cfg.maxReplayRows() && (busy < 0.9 || backlog - backlogStart <= arrived / 10)) {
-            return null;
-        }
-        return "changes arrive at " + Math.round(arrived / seconds) + " rows/s, the replay applied "
-                + Math.round(replayed / seconds) + " rows/s and " + backlog + " rows are left";
-    }
-
     /** Check, lock, swap; bounded. Throws RpclException when the table cannot be swapped. */
     void swapLoop(Connection c) throws SQLException {
         int slowRounds = 0;
@@ -262,7 +223,7 @@ final class TableRepack {
             checkStop();
             Database.setApplicationName(c, t.display(), Step.REPLAY.dbValue());
             catchUp(c);
-            String notReady = sampleReadiness(c);
+            String notReady = Readiness.sample(c, t, cfg, this::checkStop, () -> replayOnce(c));
             if (notReady != null) {
                 slowRounds++;
                 LOG.warn("{}: the replay cannot catch up yet ({}); round {} of {}", t.display(), notReady, slowRounds,
@@ -318,7 +279,7 @@ final class TableRepack {
         }
     }
 
-    private static void sleep(long ms) {
+    static void sleep(long ms) {
         try {
             Thread.sleep(ms);
         } catch (InterruptedException e) {
