@@ -98,10 +98,19 @@ final class SwapPhase {
             }
             run(st, carried.afterMove());
             dropOld(st, t, parked);
-            ChangeLog.dropLogAndFunctions(st, t);
             RepackState.swapped(c, t, currentOid(c, t), lockAttempts, carried.afterCommit());
             c.commit();
             long held = (System.nanoTime() - locked) / 1_000_000;
+            // The triggers went with the old table; their functions and the log are rpcl's own and
+            // need not hold up the application. If this fails, finishing the table drops them.
+            try {
+                ChangeLog.dropLogAndFunctions(st, t);
+                c.commit();
+            } catch (SQLException e) {
+                c.rollback();
+                LOG.warn("{}: the change log and its functions will be dropped when the table is finished: {}", t.display(),
+                        Database.rootMessage(e));
+            }
             return new Attempt(true, waitMs, held, replayed, null);
         } catch (SQLException e) {
             c.rollback();
