@@ -136,6 +136,23 @@ class TableSelectionTest {
 
     @Test
     @Timeout(60)
+    void aTableWithForcedRowLevelSecurityIsSkippedRatherThanCopiedPartially() {
+        db.execute("CREATE SCHEMA rls", "CREATE TABLE rls.t (id int PRIMARY KEY, mine boolean)",
+                "INSERT INTO rls.t SELECT i, i % 2 = 0 FROM generate_series(1, 100) i",
+                "ALTER TABLE rls.t ENABLE ROW LEVEL SECURITY", "ALTER TABLE rls.t FORCE ROW LEVEL SECURITY",
+                "CREATE POLICY only_mine ON rls.t USING (mine)");
+        db.writeConfig(home, "default", "main", "schemas = ['rls']\ncheck_time = \"0\"");
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        CliRun run = CliRun.run(home, "repack_tables");
+        assertEquals(3, run.exitCode(), run::toString);
+        assertTrue(run.out().lines().anyMatch(l -> l.contains("rls.t") && l.contains("skipped")
+                && l.contains("FORCE ROW LEVEL SECURITY")), run::toString);
+        db.execute("ALTER TABLE rls.t NO FORCE ROW LEVEL SECURITY");
+        assertEquals("100", db.scalar("SELECT count(*) FROM rls.t"));
+    }
+
+    @Test
+    @Timeout(60)
     void withoutTheHelperSchemaRepackTablesSaysToRunCreateSchema() {
         try (TestDatabase empty = TestDatabase.create(TableSelectionTest.class)) {
             empty.writeConfig(home, "default", "main", "");
