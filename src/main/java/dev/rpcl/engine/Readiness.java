@@ -10,6 +10,12 @@ import org.slf4j.LoggerFactory;
 final class Readiness {
     private static final Logger LOG = LoggerFactory.getLogger(Readiness.class);
 
+    /**
+     * What is left when the swap locks the table is replayed under the lock: at most this many
+     * log rows (about a tenth of a second), whatever max_replay_rows is.
+     */
+    static final int MAX_ROWS_UNDER_LOCK = 10_000;
+
     /** One replay batch. */
     interface BatchSource {
         Replayer.Batch next() throws SQLException;
@@ -20,8 +26,9 @@ final class Readiness {
 
     /**
      * Samples for check_time while replaying continuously. The replay keeps up when less than a
-     * batch is left at the end and either it was not busy all the time (it ran out of work) or
-     * the backlog did not grow. Returns why not, or null when the swap may be attempted.
+     * batch (and at most {@link #MAX_ROWS_UNDER_LOCK}) is left at the end, and either it was not
+     * busy all the time (it ran out of work) or the backlog grew by less than a tenth of what
+     * arrived. Returns why not, or null when the swap may be attempted.
      */
     static String sample(Connection c, RepackTable t, ConnectionConfig cfg, Runnable checkStop, BatchSource replay)
             throws SQLException {
@@ -50,8 +57,7 @@ final class Readiness {
         LOG.info("{}: over {} s {} changes arrived ({} rows/s), {} replayed, replay busy {}% of the time, {} log rows left",
                 t.display(), String.format(java.util.Locale.ROOT, "%.1f", seconds), arrived, Math.round(arrived / seconds),
                 replayed, Math.round(busy * 100), backlog);
-        // Kept up: the replay had idle moments, or the backlog grew by less than a tenth of what arrived.
-        if (backlog <= cfg.maxReplayRows() && (busy < 0.9 || backlog - backlogStart <= arrived / 10)) {
+        if (backlog <= Math.min(cfg.maxReplayRows(), MAX_ROWS_UNDER_LOCK) && (busy < 0.9 || backlog - backlogStart <= arrived / 10)) {
             return null;
         }
         return "changes arrive at " + Math.round(arrived / seconds) + " rows/s, the replay applied "
