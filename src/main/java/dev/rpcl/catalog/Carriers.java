@@ -9,6 +9,7 @@ public final class Carriers {
 
     public static List<Carrier> all() {
         return List.of(
+                new RowTypeCarrier(),
                 new SequenceCarrier(),
                 new ForeignKeyCarrier(),
                 new ViewCarrier(),

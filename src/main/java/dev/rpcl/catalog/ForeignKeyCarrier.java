@@ -30,6 +30,41 @@ public final class ForeignKeyCarrier implements Carrier {
              ORDER BY outgoing DESC, n.nspname, c.relname, con.conname
             """;
 
+    /** Tables whose foreign keys reference the table (first) and tables it references (second). */
+    private static final String RELATED = """
+            SELECT DISTINCT quote_ident(n.nspname) || '.' || quote_ident(c.relname), con.confrelid = ? AS referencing
+              FROM pg_catalog.pg_constraint con
+              JOIN pg_catalog.pg_class c ON c.oid = CASE WHEN con.confrelid = ? THEN con.conrelid ELSE con.confrelid END
+              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE con.contype = 'f' AND con.conparentid = 0 AND (con.conrelid = ? OR con.confrelid = ?) AND c.oid <> ?
+             ORDER BY 1
+            """;
+
+    /**
+     * The other tables the swap will alter, as quoted names: {@code referencing} tables get a
+     * constraint dropped and added (ACCESS EXCLUSIVE), {@code referenced} ones are read by the new
+     * foreign keys (SHARE ROW EXCLUSIVE). The swap locks them up front, without waiting.
+     */
+    public record Related(List<String> referencing, List<String> referenced) {
+    }
+
+    public static Related related(Connection c, TableRef table) throws SQLException {
+        List<String> referencing = new ArrayList<>();
+        List<String> referenced = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(RELATED)) {
+            for (int i = 1; i <= 5; i++) {
+                ps.setLong(i, table.oid());
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    (rs.getBoolean(2) ? referencing : referenced).add(rs.getString(1));
+                }
+            }
+        }
+        referenced.removeAll(referencing);
+        return new Related(referencing, referenced);
+    }
+
     @Override
     public Carried capture(Connection c, TableRef table) throws SQLException {
         List<String> before = new ArrayList<>();

@@ -25,6 +25,7 @@ public final class TableSelector {
     private static final String CANDIDATES = """
             WITH t AS (
                 SELECT c.oid, n.nspname, c.relname, c.relkind, c.relispartition, c.relhassubclass, c.relowner,
+                       c.relrowsecurity AND c.relforcerowsecurity AS forced_rls,
                        c.relpages::bigint AS relpages, c.reltuples::float8 AS reltuples,
                        coalesce((SELECT option_value::int FROM pg_catalog.pg_options_to_table(c.reloptions)
                                   WHERE option_name = 'fillfactor'), 100) AS fillfactor
@@ -43,8 +44,10 @@ public final class TableSelector {
                   FROM t JOIN pg_catalog.pg_stats s ON s.schemaname = t.nspname AND s.tablename = t.relname
                  GROUP BY t.oid
             )
-            SELECT t.oid, t.nspname, t.relname, t.relkind, t.relispartition, t.relhassubclass,
-                   pg_catalog.pg_has_role(current_user, t.relowner, 'USAGE') AS owned,
+            SELECT t.oid, t.nspname, t.relname, t.relkind, t.relispartition, t.relhassubclass, t.forced_rls,
+                   (SELECT rolbypassrls FROM pg_catalog.pg_roles WHERE rolname = current_user) AS bypassrls,
+                   pg_catalog.pg_has_role(current_user, t.relowner, 'USAGE') AS owned, current_user AS me,
+                   pg_catalog.pg_get_userbyid(t.relowner) AS owner,
                    pg_catalog.pg_total_relation_size(t.oid) AS total_bytes,
                    CASE WHEN t.reltuples < 0 OR w.row_width IS NULL THEN 0
                         ELSE greatest(0, t.relpages - ceil(t.reltuples * (24 + 4 + w.row_width)
@@ -99,8 +102,12 @@ public final class TableSelector {
                         reason = "it is a partition; rpcl cannot swap a partition of a partitioned table yet";
                     } else if (rs.getBoolean("relhassubclass") || rs.getBoolean("inherits")) {
                         reason = "it takes part in table inheritance, which a rename-based swap would break";
+                    } else if (rs.getBoolean("forced_rls") && !rs.getBoolean("bypassrls")) {
+                        reason = "it has FORCE ROW LEVEL SECURITY, so even its owner sees only some rows; rpcl would copy"
+                                + " only those. Repack it as a role with BYPASSRLS, or after ALTER TABLE ... NO FORCE ROW LEVEL SECURITY";
                     } else if (!rs.getBoolean("owned")) {
-                        reason = "the connection's user " + "is not its owner (only the owner can swap a table)";
+                        reason = "it belongs to " + rs.getString("owner") + " and the connection's user " + rs.getString("me")
+                                + " is not a member of that role (only the owner can swap a table)";
                     }
                     out.add(new Candidate(oid, schema, name, List.of(), null, rs.getLong("total_bytes"),
                             rs.getLong("wasted_bytes"), reason));

@@ -86,6 +86,11 @@ public final class ViewCarrier implements Carrier {
         }
     }
 
+    /** The views that read the table directly, quoted, for the swap to lock (LOCK cannot take a materialized view). */
+    public static List<String> dependentViews(Connection c, TableRef table) throws SQLException {
+        return direct(c, table).stream().filter(v -> v.kind.equals("v")).map(View::qualified).toList();
+    }
+
     private static List<View> direct(Connection c, TableRef table) throws SQLException {
         List<View> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(DIRECT)) {

@@ -12,7 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * deadlock_resolution while the swap waits for its lock: after half the lock_timeout, the
+ * deadlock_resolution while the swap waits for its lock: after half the lock_timeout (at most 400 ms), the
  * sessions that block the waiting swap backend (pg_blocking_pids) are cancelled (cancel_query)
  * or terminated (kill_query), and each one is named in the log. Nothing else is touched. A
  * non-superuser can signal only sessions of its own role (or of roles it is a member of through
@@ -43,7 +43,8 @@ final class BlockerResolver implements AutoCloseable {
             return new BlockerResolver(null, new AtomicBoolean(true));
         }
         AtomicBoolean done = new AtomicBoolean();
-        long delay = Math.max(10, lockTimeout.toMillis() / 2);
+        // Half the lock_timeout, but within the shorter budget a swap with linked tables waits.
+        long delay = Math.max(10, Math.min(lockTimeout.toMillis() / 2, 400));
         Thread th = new Thread(() -> run(db, mode, table, swapPid, delay, done), "rpcl-blockers");
         th.setDaemon(true);
         th.start();

@@ -106,6 +106,18 @@ final class ChangeLog {
         LOG.debug("{}: change log triggers created", t.display());
     }
 
+    /**
+     * Replaces the trigger functions by ones that do nothing. CREATE OR REPLACE FUNCTION takes no
+     * lock on the table, so this works while a session keeps the table locked.
+     */
+    static void makeInert(Connection c, RepackTable t) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            for (String event : List.of("ins", "upd", "del", "trunc")) {
+                st.execute(function(t.function(event), "NULL").replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"));
+            }
+        }
+    }
+
     /** Whether all four triggers are on the original (a resumed run checks it). */
     static boolean triggersPresent(Connection c, RepackTable t) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(TRIGGERS_PRESENT)) {

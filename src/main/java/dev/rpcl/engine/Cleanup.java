@@ -67,7 +67,10 @@ final class Cleanup {
     /**
      * Drops the triggers on the original (found by OID), the trigger functions, the log and the
      * copy, in one transaction, so the application never meets a trigger without its log. DROP
-     * TRIGGER locks the original ACCESS EXCLUSIVE: bounded by lock_timeout and retried.
+     * TRIGGER locks the original ACCESS EXCLUSIVE: bounded by lock_timeout and retried. When a
+     * session keeps the table locked throughout, the triggers are made inert instead (their
+     * functions replaced by ones that do nothing, which needs no lock on the table), the log and
+     * the copy are dropped, and the exception says to run abort_repack later.
      */
     static void drop(Connection c, RepackTable t, Duration lockTimeout, int attempts) throws SQLException {
         for (int attempt = 1; ; attempt++) {
@@ -85,20 +88,42 @@ final class Cleanup {
                     throw e;
                 }
                 if (attempt >= attempts) {
-                    throw RpclException.failed("Cannot remove rpcl's triggers from " + t.display() + ": other sessions kept it"
-                            + " locked through " + attempt + " attempts; run rpcl abort_repack when it is idle");
+                    neutralise(c, t, lockTimeout);
+                    throw RpclException.failed("rpcl's triggers are still on " + t.display() + " because another session kept"
+                            + " it locked; they now do nothing. Run rpcl abort_repack when the table is idle to remove them");
                 }
                 LOG.info("{}: removing the triggers waits for a lock; attempt {} timed out, retrying", t.display(), attempt);
                 try {
-                    Thread.sleep(Math.min(10_000, Math.max(100, lockTimeout.toMillis()) * attempt));
+                    Thread.sleep(Math.min(2_000, Math.max(100, lockTimeout.toMillis()) * attempt));
                 } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();
+                    neutralise(c, t, lockTimeout);
                     throw RpclException.failed("Interrupted while removing rpcl's triggers from " + t.display()
-                            + "; run rpcl abort_repack");
+                            + "; they now do nothing. Run rpcl abort_repack to remove them");
                 }
             } finally {
                 c.setAutoCommit(true);
             }
+        }
+    }
+
+    /** Triggers that cannot be dropped now stop logging; then the log and copy go if they can. */
+    private static void neutralise(Connection c, RepackTable t, Duration lockTimeout) throws SQLException {
+        c.setAutoCommit(true);
+        ChangeLog.makeInert(c, t);
+        LOG.warn("{}: rpcl's triggers could not be dropped (the table stays locked by another session); they now do nothing",
+                t.display());
+        c.setAutoCommit(false);
+        try (Statement st = c.createStatement()) {
+            st.execute("SET LOCAL lock_timeout = " + Math.max(1, lockTimeout.toMillis()));
+            st.execute("DROP TABLE IF EXISTS " + t.log());
+            st.execute("DROP TABLE IF EXISTS " + t.copy());
+            c.commit();
+        } catch (SQLException e) {
+            c.rollback();
+            LOG.warn("{}: the change log and copy stay until abort_repack: {}", t.display(), e.getMessage());
+        } finally {
+            c.setAutoCommit(true);
         }
     }
 

@@ -48,6 +48,9 @@ final class Finisher {
             String table = r.schema() + "." + r.name();
             Database.setApplicationName(c, table, Step.VALIDATE.dbValue());
             long start = System.nanoTime();
+            try (Statement st = c.createStatement()) {
+                ChangeLog.dropLogAndFunctions(st, RepackTable.of(r.oldOid(), r.schema(), r.name(), r.keyColumns()));
+            }
             for (String sql : r.afterCommit()) {
                 if (done.add(sql)) {
                     String problem = execute(c, cfg, sql);

@@ -8,7 +8,6 @@ import dev.rpcl.db.Database;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -29,6 +28,9 @@ public final class RepackEngine {
 
     /** Connections the engine may use at once: work, advisory lock, index builders, blocker watcher. */
     public static final int POOL_SIZE = 6;
+
+    /** After a failure the blocker is often still there: try a few times, then make the triggers inert. */
+    private static final int CLEANUP_ATTEMPTS = 3;
 
     private final Database db;
     private final RepackOptions opts;
@@ -93,48 +95,12 @@ public final class RepackEngine {
      * Returns the log rows replayed, so a daemon can sleep when there was nothing to do.
      */
     public long replayPrepared() {
-        long total = 0;
-        try (Connection c = db.connect()) {
-            for (RepackState.Row row : RepackState.withStatus(c, RepackState.PREPARED)) {
-                if (stop.getAsBoolean()) {
-                    break;
-                }
-                RepackTable t = RepackTable.of(row.oldOid(), row.schema(), row.name(), row.keyColumns());
-                try (Connection lock = db.connect()) {
-                    if (!Cleanup.tryLock(lock, t)) {
-                        continue;
-                    }
-                    try {
-                        TableRepack work = new TableRepack(db, opts, stop, t);
-                        work.resume(c, row.fingerprint());
-                        total += work.replayOnce(c).logRows();
-                    } finally {
-                        Cleanup.unlock(lock, t);
-                    }
-                }
-            }
-        } catch (SQLException e) {
-            throw failure("Cannot replay the prepared tables", e);
-        } catch (TableRepack.Stopped s) {
-            return total;
-        }
-        return total;
+        return maintenance().replayPrepared();
     }
 
     /** abort_repack for every table rpcl left prepared, in progress or failed. */
     public RepackReport abortAll() {
-        List<RepackState.Row> rows;
-        try (Connection c = db.connect()) {
-            HelperSchema.requirePresent(c, db);
-            rows = RepackState.withStatus(c, RepackState.PREPARED, RepackState.IN_PROGRESS, RepackState.FAILED);
-        } catch (SQLException e) {
-            throw failure("Cannot read the repack state", e);
-        }
-        List<TableResult> results = new ArrayList<>();
-        for (RepackState.Row row : rows) {
-            results.add(abort(row.schema(), row.name()));
-        }
-        return new RepackReport(db.config().name(), results);
+        return maintenance().abortAll();
     }
 
     /**
@@ -142,35 +108,11 @@ public final class RepackEngine {
      * twice. A table already swapped is finished instead (its swap cannot be undone).
      */
     public TableResult abort(String schema, String name) {
-        String display = schema + "." + name;
-        try (Connection c = db.connect(); Connection lock = db.connect()) {
-            Optional<RepackState.Row> row = RepackState.find(c, schema, name);
-            if (row.isEmpty()) {
-                return TableResult.of(display, TableResult.Status.ABORTED, "nothing to abort");
-            }
-            if (row.get().step() == Step.VALIDATE) {
-                Map<String, String> w = finish();
-                return TableResult.of(display, TableResult.Status.REPACKED, w.getOrDefault(display,
-                        "already swapped; its post-swap work is now finished"));
-            }
-            RepackTable t = RepackTable.of(row.get().oldOid(), schema, name, row.get().keyColumns());
-            if (!Cleanup.tryLock(lock, t)) {
-                return TableResult.of(display, TableResult.Status.FAILED, "another rpcl process is working on it;"
-                        + " stop it first (rpcl stop_repack, stop_prepare or stop_replay)");
-            }
-            try {
-                Cleanup.drop(c, t, db.config().lockTimeout(), opts.maxSwapAttempts());
-                RepackState.delete(c, schema, name);
-                LOG.info("{}: aborted: triggers, change log and copy dropped, state removed", display);
-                return TableResult.of(display, TableResult.Status.ABORTED, null);
-            } finally {
-                Cleanup.unlock(lock, t);
-            }
-        } catch (SQLException | RpclException e) {
-            String msg = "Cannot abort the repack of " + display + ": " + message(e);
-            LOG.error(msg);
-            return TableResult.of(display, TableResult.Status.FAILED, msg);
-        }
+        return maintenance().abort(schema, name);
+    }
+
+    private Maintenance maintenance() {
+        return new Maintenance(db, opts, stop, this::finish);
     }
 
     /**
@@ -241,9 +183,10 @@ public final class RepackEngine {
             RepackState.status(c, t, RepackState.IN_PROGRESS, null);
             work.swapLoop(c);
             long sizeAfter = Sizes.total(c, t.ref().schema(), t.ref().name());
-            LOG.info("{}: repacked in {} ms: {} -> {}, {} rows copied, {} log rows replayed, lock held {} ms", t.display(),
-                    (System.nanoTime() - start) / 1_000_000, Sizes.human(cand.totalBytes()), Sizes.human(sizeAfter),
-                    work.rowsCopied, work.rowsReplayed, work.lockHeldMs);
+            LOG.info("{}: repacked in {} ms: {} -> {}, {} rows copied, {} log rows replayed, {} lock attempt(s), lock held {} ms;"
+                    + " time per step (ms): {}", t.display(), (System.nanoTime() - start) / 1_000_000,
+                    Sizes.human(cand.totalBytes()), Sizes.human(sizeAfter), work.rowsCopied, work.rowsReplayed,
+                    work.lockAttempts, work.lockHeldMs, work.timings());
             return result(t, cand, TableResult.Status.REPACKED, null, work, sizeAfter);
         } catch (TableRepack.Stopped s) {
             LOG.warn("{}: stop requested; cleaning up the unfinished repack", t.display());
@@ -281,7 +224,7 @@ public final class RepackEngine {
 
     private void cleanUpAfterFailure(Connection c, RepackTable t, String msg) {
         try {
-            Cleanup.drop(c, t, db.config().lockTimeout(), opts.maxSwapAttempts());
+            Cleanup.drop(c, t, db.config().lockTimeout(), CLEANUP_ATTEMPTS);
             if (msg == null) {
                 RepackState.delete(c, t.ref().schema(), t.ref().name());
             } else {
@@ -289,10 +232,9 @@ public final class RepackEngine {
             }
         } catch (SQLException | RpclException e) {
             String why = message(e);
-            LOG.error("{}: cleanup failed: {}; run rpcl abort_repack to remove the triggers, log and copy", t.display(), why);
+            LOG.error("{}: cleanup incomplete: {}", t.display(), why);
             try {
-                RepackState.status(c, t, RepackState.FAILED, (msg == null ? "stopped" : msg) + "; cleanup failed: " + why
-                        + "; run rpcl abort_repack");
+                RepackState.status(c, t, RepackState.FAILED, (msg == null ? "stopped" : msg) + "; " + why);
             } catch (SQLException ignored) {
                 LOG.debug("{}: cannot record the failure: {}", t.display(), ignored.getMessage());
             }
@@ -327,11 +269,11 @@ public final class RepackEngine {
     }
 
     private RpclException failure(String what, SQLException e) {
-        return RpclException.failed(what + " in database " + db.config().database() + " (connection "
-                + db.config().name() + "): " + Database.rootMessage(e) + ".", e);
+        return failure(db, what, e);
     }
 
-    static Map<String, String> newWarnings() {
-        return new LinkedHashMap<>();
+    static RpclException failure(Database db, String what, SQLException e) {
+        return RpclException.failed(what + " in database " + db.config().database() + " (connection "
+                + db.config().name() + "): " + Database.rootMessage(e) + ".", e);
     }
 }

@@ -31,8 +31,4 @@ public record RepackOptions(
     public RepackOptions withCustomizer(TableCustomizer c) {
         return new RepackOptions(c, carriers, maxSwapAttempts, maxCatchUpRounds, indexParallelism);
     }
-
-    public RepackOptions withAttempts(int swapAttempts, int catchUpRounds) {
-        return new RepackOptions(customizer, carriers, swapAttempts, catchUpRounds, indexParallelism);
-    }
 }

@@ -3,6 +3,8 @@ package dev.rpcl.engine;
 import dev.rpcl.RpclException;
 import dev.rpcl.catalog.Carried;
 import dev.rpcl.catalog.Carrier;
+import dev.rpcl.catalog.ForeignKeyCarrier;
+import dev.rpcl.catalog.ViewCarrier;
 import dev.rpcl.db.Database;
 import dev.rpcl.db.Sql;
 import dev.rpcl.db.SqlStates;
@@ -46,12 +48,27 @@ final class SwapPhase {
         long start = System.nanoTime();
         long locked = 0;
         try (Statement st = c.createStatement()) {
-            st.execute("SET LOCAL lock_timeout = " + Math.max(1, lockTimeout.toMillis()));
             // Every definition read below is deparsed fully qualified, so it still means the same
             // objects after the move.
             st.execute("SET LOCAL search_path = pg_catalog, pg_temp");
+            ForeignKeyCarrier.Related related = ForeignKeyCarrier.related(c, t.ref());
+            List<String> exclusive = others(c, t, related);
+            boolean linked = !exclusive.isEmpty() || !related.referenced().isEmpty();
+            long budget = linked ? Math.min(lockTimeout.toMillis(), deadlockTimeoutMs(c) * 4 / 5) : lockTimeout.toMillis();
+            st.execute("SET LOCAL lock_timeout = " + Math.max(1, budget));
             st.execute("LOCK TABLE " + t.original() + " IN ACCESS EXCLUSIVE MODE");
             locked = System.nanoTime();
+            if (linked) {
+                long left = Math.max(10, budget - (locked - start) / 1_000_000);
+                st.execute("SET LOCAL lock_timeout = " + left);
+                if (!exclusive.isEmpty()) {
+                    st.execute("LOCK TABLE " + String.join(", ", exclusive) + " IN ACCESS EXCLUSIVE MODE");
+                }
+                if (!related.referenced().isEmpty()) {
+                    st.execute("LOCK TABLE " + String.join(", ", related.referenced()) + " IN SHARE ROW EXCLUSIVE MODE");
+                }
+                st.execute("SET LOCAL lock_timeout = " + Math.max(1, lockTimeout.toMillis()));
+            }
             long waitMs = (locked - start) / 1_000_000;
             LOG.info("{}: swap attempt {}: ACCESS EXCLUSIVE lock obtained after {} ms", t.display(), lockAttempts, waitMs);
             checkIdentity(c, t);
@@ -69,18 +86,31 @@ final class SwapPhase {
                 parts.add(carrier.capture(c, t.ref()));
             }
             Carried carried = Carried.concat(parts);
+            String owner = CopyPhase.ownerStatement(c, t);
             run(st, carried.beforeMove());
             String parked = "old_" + t.ref().oid();
             st.execute("ALTER TABLE " + t.original() + " RENAME TO " + Sql.ident(parked));
             st.execute("ALTER TABLE " + Sql.qualified(t.ref().schema(), parked) + " SET SCHEMA " + Sql.ident(HelperSchema.DROP_SCHEMA));
             st.execute("ALTER TABLE " + t.copy() + " SET SCHEMA " + Sql.ident(t.ref().schema()));
             st.execute("ALTER TABLE " + Sql.qualified(t.ref().schema(), t.ref().copyName()) + " RENAME TO " + Sql.ident(t.ref().name()));
+            if (owner != null) {
+                st.execute(owner);
+            }
             run(st, carried.afterMove());
             dropOld(st, t, parked);
-            ChangeLog.dropLogAndFunctions(st, t);
             RepackState.swapped(c, t, currentOid(c, t), lockAttempts, carried.afterCommit());
             c.commit();
             long held = (System.nanoTime() - locked) / 1_000_000;
+            // The triggers went with the old table; their functions and the log are rpcl's own and
+            // need not hold up the application. If this fails, finishing the table drops them.
+            try {
+                ChangeLog.dropLogAndFunctions(st, t);
+                c.commit();
+            } catch (SQLException e) {
+                c.rollback();
+                LOG.warn("{}: the change log and its functions will be dropped when the table is finished: {}", t.display(),
+                        Database.rootMessage(e));
+            }
             return new Attempt(true, waitMs, held, replayed, null);
         } catch (SQLException e) {
             c.rollback();
@@ -89,7 +119,7 @@ final class SwapPhase {
                 long waitMs = ((locked == 0 ? System.nanoTime() : locked) - start) / 1_000_000;
                 return new Attempt(false, waitMs, 0, 0, locked == 0
                         ? "lock on " + t.display() + " not obtained within lock_timeout"
-                        : Database.rootMessage(e));
+                        : "a table or view linked to it stayed locked (" + Database.rootMessage(e) + ")");
             }
             throw e;
         } catch (RuntimeException e) {
@@ -97,6 +127,28 @@ final class SwapPhase {
             throw e;
         } finally {
             c.setAutoCommit(true);
+        }
+    }
+
+    /**
+     * The other relations the swap alters: dependent views and tables linked by foreign keys,
+     * locked after the table. Waiting for them while holding the table can form a cycle with an
+     * application transaction that holds one of them and waits for the table; PostgreSQL's
+     * deadlock detector then kills whichever has waited deadlock_timeout, possibly the
+     * application's. So the attempt's waits together stay under deadlock_timeout: the swap gives
+     * up first, rolls back and retries, and the application never pays for it.
+     */
+    private static List<String> others(Connection c, RepackTable t, ForeignKeyCarrier.Related related) throws SQLException {
+        List<String> exclusive = new ArrayList<>(related.referencing());
+        exclusive.addAll(ViewCarrier.dependentViews(c, t.ref()));
+        exclusive.removeAll(related.referenced());
+        return exclusive;
+    }
+
+    private static long deadlockTimeoutMs(Connection c) throws SQLException {
+        try (Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT setting::bigint FROM pg_catalog.pg_settings WHERE name = 'deadlock_timeout'")) {
+            return rs.next() ? rs.getLong(1) : 1000;
         }
     }
 

@@ -55,7 +55,7 @@ final class TableRepack {
         return timings;
     }
 
-    private void checkStop() {
+    void checkStop() {
         if (stop.getAsBoolean()) {
             throw new Stopped();
         }
@@ -80,9 +80,23 @@ final class TableRepack {
         RepackState.timing(c, t, step.dbValue(), ms);
     }
 
+    /**
+     * A role's statement_timeout would cancel a long copy or index build half way; rpcl's own
+     * waits are bounded by lock_timeout instead.
+     */
+    static void sessionDefaults(Connection c) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("SET statement_timeout = 0");
+            // Never read a filtered view of a table: with row security applying, a query fails instead.
+            st.execute("SET row_security = off");
+            st.execute("SET idle_in_transaction_session_timeout = 0");
+        }
+    }
+
     /** From nothing to a copy that is filled, indexed and caught up with the original. */
     void prepare(Connection c) throws SQLException {
         long start = System.nanoTime();
+        sessionDefaults(c);
         enter(c, Step.CREATE_TABLE);
         c.setAutoCommit(false);
         try (Statement st = c.createStatement()) {
@@ -136,6 +150,7 @@ final class TableRepack {
 
     /** A prepared table found intact by a later run: pick up its fingerprint and column lists. */
     void resume(Connection c, String storedFingerprint) throws SQLException {
+        sessionDefaults(c);
         fingerprint = storedFingerprint;
         cols = CopyPhase.columnLists(c, t, opts.customizer());
         replayer = new Replayer(t, cols);
@@ -201,44 +216,6 @@ final class TableRepack {
         return b;
     }
 
-    /**
-     * Samples for check_time while replaying continuously. The replay keeps up when less than a
-     * batch is left at the end and either it was not busy all the time (it ran out of work) or
-     * the backlog did not grow. Returns why not, or null when the swap may be attempted.
-     */
-    private String sampleReadiness(Connection c) throws SQLException {
-        long windowNs = Math.max(1, cfg.checkTime().toNanos());
-        long firstId = ChangeLog.lastId(c, t);
-        long backlogStart = ChangeLog.backlog(c, t);
-        long begin = System.nanoTime();
-        long replayed = 0;
-        long busyNs = 0;
-        while (System.nanoTime() - begin < windowNs) {
-            checkStop();
-            long s = System.nanoTime();
-            Replayer.Batch b = replayOnce(c);
-            if (b.logRows() > 0) {
-                replayed += b.logRows();
-                busyNs += System.nanoTime() - s;
-            } else {
-                sleep(Math.min(50, Math.max(1, (windowNs - (System.nanoTime() - begin)) / 1_000_000)));
-            }
-        }
-        long elapsedNs = System.nanoTime() - begin;
-        double seconds = elapsedNs / 1e9;
-        long arrived = ChangeLog.lastId(c, t) - firstId;
-        long backlog = ChangeLog.backlog(c, t);
-        double busy = (double) busyNs / elapsedNs;
-        LOG.info("{}: over {} s {} changes arrived ({} rows/s), {} replayed, replay busy {}% of the time, {} log rows left",
-                t.display(), String.format(java.util.Locale.ROOT, "%.1f", seconds), arrived, Math.round(arrived / seconds),
-                replayed, Math.round(busy * 100), backlog);
-        if (backlog <= cfg.maxReplayRows() && (busy < 0.9 || backlog <= backlogStart)) {
-            return null;
-        }
-        return "changes arrive at " + Math.round(arrived / seconds) + " rows/s, the replay applied "
-                + Math.round(replayed / seconds) + " rows/s and " + backlog + " rows are left";
-    }
-
     /** Check, lock, swap; bounded. Throws RpclException when the table cannot be swapped. */
     void swapLoop(Connection c) throws SQLException {
         int slowRounds = 0;
@@ -248,7 +225,7 @@ final class TableRepack {
             checkStop();
             Database.setApplicationName(c, t.display(), Step.REPLAY.dbValue());
             catchUp(c);
-            String notReady = sampleReadiness(c);
+            String notReady = Readiness.sample(c, t, cfg, this::checkStop, () -> replayOnce(c));
             if (notReady != null) {
                 slowRounds++;
                 LOG.warn("{}: the replay cannot catch up yet ({}); round {} of {}", t.display(), notReady, slowRounds,
@@ -304,7 +281,7 @@ final class TableRepack {
         }
     }
 
-    private static void sleep(long ms) {
+    static void sleep(long ms) {
         try {
             Thread.sleep(ms);
         } catch (InterruptedException e) {

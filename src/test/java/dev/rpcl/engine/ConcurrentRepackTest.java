@@ -48,6 +48,69 @@ class ConcurrentRepackTest {
         repackUnderLoad("t_composite", true);
     }
 
+    @Test
+    @Timeout(300)
+    void repackingTablesLinkedByAForeignKeyUnderLoadGivesTheApplicationNoError() throws Exception {
+        db.execute("CREATE TABLE fk_parent (id int PRIMARY KEY, v int NOT NULL DEFAULT 0)",
+                "CREATE TABLE fk_child (id bigserial PRIMARY KEY, pid int NOT NULL REFERENCES fk_parent (id), v text)",
+                "INSERT INTO fk_parent SELECT i FROM generate_series(1, 2000) i",
+                "INSERT INTO fk_child (pid, v) SELECT 1 + i % 2000, 'c' FROM generate_series(1, 4000) i");
+        db.writeConfig(home, "default", "main", """
+                tables = ['public.fk_parent', 'public.fk_child']
+                lock_timeout = "500ms"
+                check_time = "1"
+                """);
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicLong txns = new java.util.concurrent.atomic.AtomicLong();
+        java.util.List<Thread> threads = new java.util.ArrayList<>();
+        for (int n = 0; n < 3; n++) {
+            boolean parentFirst = n % 2 == 0;
+            Thread th = new Thread(() -> {
+                java.util.Random rnd = new java.util.Random();
+                try (java.sql.Connection c = db.ownerConnection(); java.sql.Statement st = c.createStatement()) {
+                    c.setAutoCommit(false);
+                    while (!stop.get()) {
+                        int pid = 1 + rnd.nextInt(2000);
+                        String parent = "UPDATE fk_parent SET v = v + 1 WHERE id = " + pid;
+                        String child = "INSERT INTO fk_child (pid, v) VALUES (" + pid + ", 'new')";
+                        st.execute(parentFirst ? parent : child);
+                        st.execute(parentFirst ? child : parent);
+                        st.execute("DELETE FROM fk_child WHERE id = (SELECT min(id) FROM fk_child WHERE pid = " + pid + ")");
+                        c.commit();
+                        txns.incrementAndGet();
+                        // An application with some idle time between its transactions, as real ones have.
+                        Thread.sleep(rnd.nextInt(5));
+                    }
+                } catch (Throwable e) {
+                    errors.add(e);
+                }
+            });
+            th.setDaemon(true);
+            threads.add(th);
+            th.start();
+        }
+        try {
+            Thread.sleep(300);
+            for (int round = 1; round <= 2; round++) {
+                CliRun run = CliRun.run(home, "repack_tables");
+                assertEquals(0, run.exitCode(), run::toString);
+                assertTrue(errors.isEmpty(), () -> "the application failed: " + errors);
+            }
+        } finally {
+            stop.set(true);
+            for (Thread th : threads) {
+                th.join(30_000);
+            }
+        }
+        assertTrue(errors.isEmpty(), () -> "the application failed: " + errors);
+        assertTrue(txns.get() > 50, "the workload ran: " + txns.get());
+        assertEquals("0", db.scalar("SELECT count(*) FROM pg_constraint WHERE conrelid = 'fk_child'::regclass AND NOT convalidated"));
+        assertEquals("0", db.scalar("SELECT count(*) FROM fk_child c WHERE NOT EXISTS (SELECT 1 FROM fk_parent p WHERE p.id = c.pid)"));
+        assertEquals("2000", db.scalar("SELECT count(*) FROM fk_parent"));
+    }
+
     private void repackUnderLoad(String table, boolean composite) throws Exception {
         db.execute(TwinWorkload.schema(table, composite));
         db.writeConfig(home, "default", "main", """

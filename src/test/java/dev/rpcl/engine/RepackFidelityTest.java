@@ -33,6 +33,32 @@ class RepackFidelityTest {
     @AfterAll
     static void dropDatabase() {
         db.close();
+        try (var c = db.server().admin("postgres"); var st = c.createStatement()) {
+            st.execute("DROP ROLE IF EXISTS " + groupRole());
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String groupRole() {
+        return db.owner() + "_group";
+    }
+
+    @Test
+    @Timeout(120)
+    void aTableOwnedByARoleTheUserBelongsToKeepsThatOwner() {
+        db.executeAsAdmin("CREATE ROLE " + groupRole() + " NOLOGIN", "GRANT " + groupRole() + " TO " + db.owner(),
+                "GRANT CREATE ON SCHEMA public TO " + groupRole());
+        db.execute("CREATE TABLE group_owned (id int PRIMARY KEY, v text)",
+                "INSERT INTO group_owned SELECT i, 'v' FROM generate_series(1, 1000) i",
+                "ALTER TABLE group_owned OWNER TO " + groupRole());
+        db.writeConfig(home, "default", "main", "tables = ['public.group_owned']\ncheck_time = \"0\"");
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        String before = db.scalar("SELECT 'group_owned'::regclass::oid");
+        CliRun run = CliRun.run(home, "repack_tables");
+        assertEquals(0, run.exitCode(), run::toString);
+        assertTrue(!before.equals(db.scalar("SELECT 'group_owned'::regclass::oid")), "swapped");
+        assertEquals(groupRole(), db.scalar("SELECT relowner::regrole::text FROM pg_class WHERE oid = 'group_owned'::regclass"));
     }
 
     @Test
@@ -50,7 +76,9 @@ class RepackFidelityTest {
                     note text COLLATE "C",
                     total numeric GENERATED ALWAYS AS (amount * 2) STORED,
                     period int4range,
+                    slot int4range,
                     CONSTRAINT orders_code_pid UNIQUE (code, pid) DEFERRABLE INITIALLY DEFERRED,
+                    CONSTRAINT orders_slot_excl EXCLUDE USING gist (slot WITH &&) WHERE (slot IS NOT NULL),
                     CONSTRAINT orders_amount_small CHECK (amount < 1000000) NOT VALID
                 ) WITH (fillfactor = 90, autovacuum_enabled = false)
                 """,
@@ -68,7 +96,8 @@ class RepackFidelityTest {
                 "CREATE MATERIALIZED VIEW mv_totals AS SELECT pid, sum(amount) AS total FROM orders GROUP BY pid",
                 "CREATE UNIQUE INDEX mv_totals_pid ON mv_totals (pid)",
                 "INSERT INTO parent SELECT i, 'p' || i FROM generate_series(1, 20) i",
-                "INSERT INTO orders (pid, code, amount, note) SELECT 1 + i % 20, 'c' || i, i % 500, md5(i::text) FROM generate_series(1, 6000) i",
+                "INSERT INTO orders (pid, code, amount, note, slot) SELECT 1 + i % 20, 'c' || i, i % 500, md5(i::text),"
+                        + " int4range(i * 10, i * 10 + 5) FROM generate_series(1, 6000) i",
                 "INSERT INTO order_lines SELECT i, i * 3, 100 + 5 * (i * 3 - 1) FROM generate_series(1, 1000) i",
                 "DELETE FROM orders WHERE id % 4 <> 0 AND id NOT IN (SELECT order_id FROM order_lines)",
                 "REFRESH MATERIALIZED VIEW mv_totals",
@@ -111,6 +140,7 @@ class RepackFidelityTest {
         assertFails("INSERT INTO orders (pid, amount) VALUES (999, 1)", "violates foreign key constraint");
         assertFails("INSERT INTO order_lines VALUES (5000, 123456789, NULL)", "violates foreign key constraint");
         assertFails("INSERT INTO orders (id, pid, amount) VALUES (4, 1, 1)", "duplicate key");
+        assertFails("INSERT INTO orders (pid, amount, code, slot) VALUES (1, 1, 'z', int4range(41, 42))", "conflicting key value");
         db.execute("DELETE FROM parent WHERE pid = 7 AND NOT EXISTS (SELECT 1 FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.pid = 7)");
     }
 
