@@ -5,7 +5,6 @@ import dev.rpcl.daemon.PidFile;
 import dev.rpcl.daemon.Stopper;
 import dev.rpcl.db.Database;
 import dev.rpcl.engine.RepackEngine;
-import dev.rpcl.engine.RepackOptions;
 import dev.rpcl.engine.RepackReport;
 import picocli.CommandLine.Command;
 
@@ -28,7 +27,7 @@ final class AbortRepackCommand extends RpclCommand {
         boolean allOk = true;
         for (ConnectionConfig c : connections()) {
             try (Database db = new Database(c, RepackEngine.POOL_SIZE)) {
-                RepackReport report = new RepackEngine(db, RepackOptions.defaults(), () -> false).abortAll();
+                RepackReport report = new RepackEngine(db, EngineRun.options(this, c), () -> false).abortAll();
                 if (report.tables().isEmpty()) {
                     out().println("Connection " + c.name() + ": nothing to abort.");
                 } else {

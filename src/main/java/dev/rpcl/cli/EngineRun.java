@@ -17,13 +17,22 @@ final class EngineRun {
     private EngineRun() {
     }
 
+    /**
+     * The engine options for a connection: the one place every command (prepare_repack,
+     * repack_tables, replay_data, abort_repack) gets them, so that a replay uses the same table
+     * settings as the copy it replays into.
+     */
+    static RepackOptions options(RpclCommand cmd, ConnectionConfig connection) {
+        return RepackOptions.defaults();
+    }
+
     static int run(RpclCommand cmd, String command, StopSignal stop, Function<RepackEngine, RepackReport> action) {
         RunNotice notice = new RunNotice(cmd.config(), command);
         boolean allOk = true;
         try {
             for (ConnectionConfig c : cmd.connections()) {
                 try (Database db = new Database(c, RepackEngine.POOL_SIZE)) {
-                    RepackReport report = action.apply(new RepackEngine(db, RepackOptions.defaults(), stop));
+                    RepackReport report = action.apply(new RepackEngine(db, options(cmd, c), stop));
                     ReportTable.print(cmd.out(), report);
                     cmd.out().flush();
                     notice.add(db, report);

@@ -5,7 +5,6 @@ import dev.rpcl.daemon.PidFile;
 import dev.rpcl.daemon.ReplayDaemon;
 import dev.rpcl.db.Database;
 import dev.rpcl.engine.RepackEngine;
-import dev.rpcl.engine.RepackOptions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,7 +32,7 @@ final class ReplayDataCommand extends RpclCommand {
                 for (ConnectionConfig c : cmd.connections()) {
                     Database db = new Database(c, RepackEngine.POOL_SIZE);
                     dbs.add(db);
-                    RepackEngine engine = new RepackEngine(db, RepackOptions.defaults(), stop);
+                    RepackEngine engine = new RepackEngine(db, EngineRun.options(cmd, c), stop);
                     sources.add(new ReplayDaemon.Source(c.name(), engine::replayPrepared));
                 }
                 ReplayDaemon.Summary s = new ReplayDaemon(sources, stop, IDLE).run();

@@ -73,6 +73,7 @@ class BackgroundCycleIT {
     void prepareWithStartReplayThenStopReplayThenRepackInTheBackgroundWhileTheApplicationWrites() throws Exception {
         Twins.create(db, "cycle", 4_000, null);
         db.writeConfig(home, "default", "main", "tables = ['public.cycle']\nlock_timeout = \"1s\"\ncheck_time = \"1\"");
+        String oldOid = db.scalar("SELECT 'public.cycle'::regclass::oid");
         assertEquals(0, rpcl("create_schema").exitCode());
 
         try (Twins workload = Twins.startWorkload(db, "cycle")) {
@@ -86,7 +87,7 @@ class BackgroundCycleIT {
             assertTrue(Twins.await(() -> pidFile(PidFile.Kind.REPLAY).livePid().equals(java.util.Optional.of(pid)), 90),
                     () -> "the prepare process did not become replay_data\n" + RpclJar.log(home, "default"));
             assertTrue(Files.notExists(pidFile(PidFile.Kind.PREPARE).path()), "prepare gave up its pid file");
-            assertEquals("prepared", db.scalar("SELECT v_status FROM sch_repcloud.t_table_repack"));
+            assertEquals("prepared", db.scalar("SELECT v_status FROM sch_repcloud.t_table_repack WHERE v_old_table_name = 'cycle'"));
 
             RpclJar.Result second = rpcl("replay_data");
             assertEquals(1, second.exitCode(), second::toString);
@@ -105,7 +106,7 @@ class BackgroundCycleIT {
                     stop::toString);
             assertTrue(ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
             assertTrue(Files.notExists(pidFile(PidFile.Kind.REPLAY).path()));
-            assertEquals("prepared", db.scalar("SELECT v_status FROM sch_repcloud.t_table_repack"),
+            assertEquals("prepared", db.scalar("SELECT v_status FROM sch_repcloud.t_table_repack WHERE v_old_table_name = 'cycle'"),
                     "a stopped replay leaves the table prepared");
 
             RpclJar.Result repack = rpcl("repack_tables");
@@ -115,11 +116,12 @@ class BackgroundCycleIT {
             assertTrue(Files.notExists(pidFile(PidFile.Kind.REPACK).path()));
         }
         assertEquals(0, Twins.differences(db, "cycle"), () -> RpclJar.log(home, "default"));
-        assertEquals("complete", db.scalar("SELECT v_status FROM sch_repcloud.t_table_repack"),
+        assertEquals("complete", db.scalar("SELECT v_status FROM sch_repcloud.t_table_repack WHERE v_old_table_name = 'cycle'"),
                 () -> RpclJar.log(home, "default"));
-        assertEquals("0", db.scalar("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'z_repcloud%'"));
+        assertEquals("0", db.scalar("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'z_repcloud%'"
+                + " AND tgrelid IN ('public.cycle'::regclass, " + oldOid + ")"));
         assertEquals("0", db.scalar("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                + " WHERE n.nspname IN ('sch_repnew', 'sch_repdrop')"));
+                + " WHERE n.nspname IN ('sch_repnew', 'sch_repdrop') AND c.relname ~ '_" + oldOid + "$'"));
         assertTrue(RpclJar.log(home, "default").contains("1 repacked, 0 skipped"), "the detached child prints its summary into the log");
     }
 
@@ -134,7 +136,7 @@ class BackgroundCycleIT {
         RpclJar.Result prepare = rpcl("prepare_repack");
         assertEquals(0, prepare.exitCode(), prepare::toString);
         awaitExit(pidOf(prepare));
-        assertEquals("prepared", db.scalar("SELECT v_status FROM sch_repcloud.t_table_repack"));
+        assertEquals("prepared", db.scalar("SELECT v_status FROM sch_repcloud.t_table_repack WHERE v_old_table_name = 'aborted'"));
         assertTrue(Integer.parseInt(db.scalar("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'z_repcloud%'")) > 0);
 
         RpclJar.Result abort = rpcl("abort_repack");
@@ -143,15 +145,42 @@ class BackgroundCycleIT {
 
         assertEquals(schemaBefore, db.schemaDump());
         assertEquals(dataBefore, db.scalar("SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM aborted t"));
-        assertEquals("0", db.scalar("SELECT count(*) FROM sch_repcloud.t_table_repack"));
+        assertEquals("0", db.scalar("SELECT count(*) FROM sch_repcloud.t_table_repack WHERE v_old_table_name = 'aborted'"));
+        String oid = db.scalar("SELECT 'public.aborted'::regclass::oid");
         assertEquals("0", db.scalar("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                + " WHERE n.nspname = 'sch_repnew'"));
+                + " WHERE n.nspname = 'sch_repnew' AND c.relname ~ '_" + oid + "$'"));
         assertEquals("0", db.scalar("SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
-                + " WHERE n.nspname = 'sch_repnew'"));
+                + " WHERE n.nspname = 'sch_repnew' AND p.proname ~ '_" + oid + "$'"));
 
         RpclJar.Result again = rpcl("abort_repack");
         assertEquals(0, again.exitCode(), again::toString);
         assertTrue(again.out().contains("Connection main: nothing to abort."), again::toString);
+    }
+
+    @Test
+    void repackTablesStopsTheReplayDaemonFirstAndSwapsThePreparedTable() throws Exception {
+        Twins.create(db, "handover", 2_000, null);
+        db.writeConfig(home, "default", "main", "tables = ['public.handover']\ncheck_time = \"1\"");
+        assertEquals(0, rpcl("create_schema").exitCode());
+
+        try (Twins workload = Twins.startWorkload(db, "handover")) {
+            long replay = pidOf(rpcl("prepare_repack", "--start-replay"));
+            assertTrue(Twins.await(() -> pidFile(PidFile.Kind.REPLAY).livePid().isPresent(), 90),
+                    () -> RpclJar.log(home, "default"));
+
+            RpclJar.Result repack = rpcl("repack_tables");
+            assertEquals(0, repack.exitCode(), repack::toString);
+            assertTrue(repack.out().startsWith("Requesting replay_data of configuration default (pid " + replay + ") to stop"),
+                    repack::toString);
+            assertTrue(repack.out().contains("replay_data of configuration default (pid " + replay + ") stopped after"),
+                    repack::toString);
+            assertTrue(repack.out().contains("Repack tables process started."), repack::toString);
+            assertTrue(Files.notExists(pidFile(PidFile.Kind.REPLAY).path()));
+            awaitExit(pidOf(repack));
+        }
+        assertEquals("complete", db.scalar("SELECT v_status FROM sch_repcloud.t_table_repack"
+                + " WHERE v_old_table_name = 'handover'"), () -> RpclJar.log(home, "default"));
+        assertEquals(0, Twins.differences(db, "handover"));
     }
 
     @Test

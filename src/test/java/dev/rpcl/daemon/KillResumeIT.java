@@ -106,9 +106,9 @@ class KillResumeIT {
         assertEquals("0", db.scalar("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'z_repcloud%' AND tgrelid = 'public."
                 + table + "'::regclass"));
         assertEquals("0", db.scalar("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                + " WHERE n.nspname IN ('sch_repnew', 'sch_repdrop') AND c.relname LIKE '%\\_" + oldOid + "%'"));
+                + " WHERE n.nspname IN ('sch_repnew', 'sch_repdrop') AND c.relname ~ '_" + oldOid + "$'"));
         assertEquals("0", db.scalar("SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
-                + " WHERE n.nspname = 'sch_repnew' AND p.proname LIKE '%\\_" + oldOid + "'"));
+                + " WHERE n.nspname = 'sch_repnew' AND p.proname ~ '_" + oldOid + "$'"));
     }
 
     @Test

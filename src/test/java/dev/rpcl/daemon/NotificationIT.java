@@ -123,6 +123,23 @@ class NotificationIT {
     }
 
     @Test
+    void aRunThatFailsMailsTheFailure() throws Exception {
+        configure(MAIL.getSmtp().getPort());
+        assertEquals(0, RpclJar.run(home, RUN, "drop_schema").exitCode());
+        int before = MAIL.getReceivedMessages().length;
+
+        RpclJar.Result r = RpclJar.run(home, RUN, "prepare_repack", "--debug");
+
+        assertEquals(1, r.exitCode(), r::toString);
+        assertTrue(MAIL.waitForIncomingEmail(10_000, before + 2), () -> RpclJar.log(home, "default"));
+        MimeMessage[] failed = withSubjectStarting(MAIL.getReceivedMessages(), "Prepare repack failed");
+        assertEquals(2, failed.length);
+        String body = GreenMailUtil.getBody(failed[0]);
+        assertTrue(body.contains("Error: ") && body.contains("rpcl create_schema"), body);
+        assertEquals(0, RpclJar.run(home, RUN, "create_schema").exitCode());
+    }
+
+    @Test
     void anUnreachableSmtpServerIsLoggedAndTheRepackStillSucceeds() throws Exception {
         int closedPort;
         try (ServerSocket s = new ServerSocket(0)) {

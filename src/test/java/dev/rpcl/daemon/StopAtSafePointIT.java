@@ -88,7 +88,7 @@ class StopAtSafePointIT {
         assertEquals("0", db.scalar("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'z_repcloud%' AND tgrelid = "
                 + oid), () -> RpclJar.log(home, "default"));
         assertEquals("0", db.scalar("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                + " WHERE n.nspname IN ('sch_repnew', 'sch_repdrop') AND c.relname LIKE '%\\\\_" + oid + "%'"),
+                + " WHERE n.nspname IN ('sch_repnew', 'sch_repdrop') AND c.relname ~ '_" + oid + "$'"),
                 () -> RpclJar.log(home, "default"));
     }
 
