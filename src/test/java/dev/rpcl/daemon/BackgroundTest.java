@@ -87,6 +87,33 @@ class BackgroundTest {
         assertEquals(Stopper.State.STOPPED, Stopper.stop(file, Duration.ofSeconds(30)).state());
     }
 
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void twoProcessesStartingAtOnceCannotBothClaimThePidFile() throws Exception {
+        PidFile file = new PidFile(dir, PidFile.Kind.PREPARE, "nightly");
+        List<String> cmd = new java.util.ArrayList<>(Background.command(SleepingWorker.class.getName(),
+                List.of(dir.toString(), "PREPARE", "nightly")));
+        if (!cmd.get(0).endsWith("java")) {
+            cmd.remove(0); // no setsid: these two stay our children, so their exit codes can be read
+        }
+        Process a = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        Process b = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        try {
+            assertTrue(Twins.await(() -> file.livePid().isPresent() && (!a.isAlive() || !b.isAlive()), 30),
+                    "one of them must have claimed the file and the other given up");
+            Process winner = a.isAlive() ? a : b;
+            Process loser = a.isAlive() ? b : a;
+            assertTrue(winner.isAlive());
+            assertEquals(winner.pid(), file.livePid().orElseThrow());
+            assertEquals(1, loser.waitFor());
+            String said = new String(loser.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(said.contains("prepare_repack of configuration nightly is already running (pid " + winner.pid()), said);
+        } finally {
+            a.destroyForcibly();
+            b.destroyForcibly();
+        }
+    }
+
     /** Field 6 of /proc/PID/stat, after the parenthesised command name. */
     private static String sessionId(long pid) throws Exception {
         String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
