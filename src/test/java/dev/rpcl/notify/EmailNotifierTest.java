@@ -92,6 +92,15 @@ class EmailNotifierTest {
     }
 
     @Test
+    void starttlsToAServerWithoutItSendsNothingRatherThanLogInInClear() {
+        // GreenMail's plain SMTP does not offer STARTTLS.
+        EmailNotifier notifier = new EmailNotifier(config(MAIL.getSmtp().getPort(), "starttls", "rpcl-sender", "s3cret"),
+                Duration.ofSeconds(5), Duration.ofSeconds(5), new Properties());
+        assertEquals(0, notifier.send(REPORT));
+        assertEquals(0, MAIL.getReceivedMessages().length);
+    }
+
+    @Test
     void starttlsIsRequiredNotOpportunistic() {
         Properties p = new EmailNotifier(config(587, "starttls", "u", "p")).properties();
         assertEquals("true", p.get("mail.smtp.starttls.enable"));
