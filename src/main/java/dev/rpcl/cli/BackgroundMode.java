@@ -1,12 +1,18 @@
 package dev.rpcl.cli;
 
+import dev.rpcl.RpclException;
+import dev.rpcl.config.ConnectionConfig;
 import dev.rpcl.config.RpclConfig;
 import dev.rpcl.daemon.Background;
 import dev.rpcl.daemon.PidFile;
 import dev.rpcl.daemon.RunningProcess;
 import dev.rpcl.daemon.StopSignal;
 import dev.rpcl.daemon.Stopper;
+import dev.rpcl.db.Database;
+import dev.rpcl.engine.HelperSchema;
 import dev.rpcl.logging.LogSetup;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.List;
 import java.util.OptionalInt;
 
@@ -50,6 +56,7 @@ final class BackgroundMode {
         if (Background.staysInForeground(cmd.debug(), config.logging().toConsole(), cmd.root.env())) {
             return OptionalInt.empty();
         }
+        preflight(cmd);
         PidFile pidFile = new PidFile(config.pidDir(), kind, config.name());
         Background.Started started = Background.launch(pidFile, LogSetup.logFile(config.logging(), config.name()),
                 originalArgs(cmd), cmd.root.env(), Rpcl.class.getName());
@@ -59,6 +66,21 @@ final class BackgroundMode {
                 : "pid " + started.pid() + ", pid file " + started.pidFile() + ", log " + started.logFile()
                         + ". Stop it with: rpcl " + kind.stopCommand() + " --config " + config.name());
         return OptionalInt.of(ExitCode.OK);
+    }
+
+    /**
+     * What would make the detached process fail at once is checked here, where the user still
+     * reads the answer: every selected database answers, and has the helper schemas.
+     */
+    private static void preflight(RpclCommand cmd) {
+        for (ConnectionConfig c : cmd.connections()) {
+            try (Database db = new Database(c, 1); Connection conn = db.connect()) {
+                HelperSchema.requirePresent(conn, db);
+            } catch (SQLException e) {
+                throw RpclException.failed("Cannot check database " + c.database() + " (connection " + c.name() + "): "
+                        + Database.rootMessage(e) + ".", e);
+            }
+        }
     }
 
     /** Does the work in this process, which owns the pid file of {@code kind} meanwhile. */

@@ -184,6 +184,23 @@ class BackgroundCycleIT {
     }
 
     @Test
+    void withoutTheHelperSchemasTheStartFailsInTheShellNotLaterInTheLog() {
+        db.writeConfig(home, "default", "main", "");
+        assertEquals(0, rpcl("create_schema").exitCode());
+        assertEquals(0, rpcl("drop_schema").exitCode());
+        try {
+            RpclJar.Result r = rpcl("prepare_repack");
+            assertEquals(1, r.exitCode(), r::toString);
+            assertTrue(r.err().startsWith("rpcl: error: The helper schema"), r::toString);
+            assertTrue(r.err().contains("Run: rpcl create_schema --connection main"), r::toString);
+            assertTrue(r.out().isEmpty(), "nothing was started: " + r);
+            assertTrue(Files.notExists(pidFile(PidFile.Kind.PREPARE).path()));
+        } finally {
+            assertEquals(0, rpcl("create_schema").exitCode());
+        }
+    }
+
+    @Test
     void stopCommandsWithNothingRunningSaySoAndSucceed() {
         db.writeConfig(home, "default", "main", "");
         for (String[] c : new String[][] {{"stop_prepare", "prepare_repack"}, {"stop_repack", "repack_tables"},
