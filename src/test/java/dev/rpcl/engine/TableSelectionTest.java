@@ -153,6 +153,24 @@ class TableSelectionTest {
 
     @Test
     @Timeout(60)
+    void anObjectRpclCannotRecreateFailsTheSwapNamingItAndLeavesTheTableUntouched() {
+        db.execute("CREATE SCHEMA atomic", "CREATE TABLE atomic.t (id int PRIMARY KEY)",
+                "INSERT INTO atomic.t SELECT generate_series(1, 50)",
+                "CREATE FUNCTION atomic.how_many() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(*) FROM atomic.t; END");
+        String before = db.scalar("SELECT 'atomic.t'::regclass::oid");
+        db.writeConfig(home, "default", "main", "schemas = ['atomic']\ncheck_time = \"0\"");
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        CliRun run = CliRun.run(home, "repack_tables");
+        assertEquals(3, run.exitCode(), run::toString);
+        assertTrue(run.out().lines().anyMatch(l -> l.contains("atomic.t") && l.contains("failed")
+                && l.contains("function atomic.how_many() depends on table atomic.t")), run::toString);
+        assertEquals(before, db.scalar("SELECT 'atomic.t'::regclass::oid"));
+        assertEquals("50", db.scalar("SELECT atomic.how_many()"));
+        assertEquals("0", db.scalar("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'atomic.t'::regclass AND tgname LIKE 'z_repcloud%'"));
+    }
+
+    @Test
+    @Timeout(60)
     void withoutTheHelperSchemaRepackTablesSaysToRunCreateSchema() {
         try (TestDatabase empty = TestDatabase.create(TableSelectionTest.class)) {
             empty.writeConfig(home, "default", "main", "");
