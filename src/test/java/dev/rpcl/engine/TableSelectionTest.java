@@ -72,11 +72,18 @@ class TableSelectionTest {
 
     @Test
     @Timeout(60)
-    void partitionedTablesAndPartitionsAreSkippedWithTheReason() {
-        List<Candidate> cands = candidates("tables = ['public.parted', 'public.parted_1']");
-        assertEquals(2, cands.size());
+    void partitionedParentsAndPartitionsOfUnsupportedKindsAreSkippedWithTheReason() {
+        db.execute("CREATE TABLE public.withdef (id int PRIMARY KEY) PARTITION BY RANGE (id)",
+                "CREATE TABLE public.withdef_1 PARTITION OF public.withdef FOR VALUES FROM (0) TO (100)",
+                "CREATE TABLE public.withdef_other PARTITION OF public.withdef DEFAULT");
+        List<Candidate> cands = candidates("tables = ['public.parted', 'public.parted_1', 'public.withdef_1']");
+        assertEquals(List.of("public.parted", "public.parted_1", "public.withdef_1"), names(cands));
         for (Candidate c : cands) {
-            assertTrue(!c.qualifies() && c.skipReason().contains("partition"), c::toString);
+            switch (c.name()) {
+                case "parted" -> assertTrue(c.skipReason().contains("partitioned table; its partitions are repacked"), c::toString);
+                case "parted_1" -> assertTrue(c.qualifies(), c::toString);
+                default -> assertTrue(c.skipReason().contains("has a default partition"), c::toString);
+            }
         }
     }
 
