@@ -54,7 +54,9 @@ public final class TableSelector {
                              / ((current_setting('block_size')::int - 24) * t.fillfactor / 100.0)))::bigint
                              * current_setting('block_size')::int
                    END AS wasted_bytes,
-                   EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = t.oid) AS inherits
+                   EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = t.oid) AS inherits,
+                   (SELECT pt.partrelid FROM pg_catalog.pg_inherits i
+                      JOIN pg_catalog.pg_partitioned_table pt ON pt.partrelid = i.inhparent WHERE i.inhrelid = t.oid) AS parent
               FROM t LEFT JOIN width w ON w.oid = t.oid
              ORDER BY wasted_bytes DESC, t.nspname, t.relname
             """;
@@ -99,7 +101,7 @@ public final class TableSelector {
                     if (rs.getString("relkind").equals("p")) {
                         reason = "it is a partitioned table; its partitions are repacked one by one";
                     } else if (rs.getBoolean("relispartition")) {
-                        reason = "it is a partition; rpcl cannot swap a partition of a partitioned table yet";
+                        reason = PartitionSwap.unsupported(c, oid, rs.getLong("parent"));
                     } else if (rs.getBoolean("relhassubclass") || rs.getBoolean("inherits")) {
                         reason = "it takes part in table inheritance, which a rename-based swap would break";
                     } else if (rs.getBoolean("forced_rls") && !rs.getBoolean("bypassrls")) {

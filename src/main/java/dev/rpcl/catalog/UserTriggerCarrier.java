@@ -18,7 +18,7 @@ public final class UserTriggerCarrier implements Carrier {
     private static final String TRIGGERS = """
             SELECT t.tgname, pg_catalog.pg_get_triggerdef(t.oid) AS def, t.tgenabled
               FROM pg_catalog.pg_trigger t
-             WHERE t.tgrelid = ? AND NOT t.tgisinternal AND t.tgname NOT LIKE 'z\\_repcloud\\_%'
+             WHERE t.tgrelid = ? AND NOT t.tgisinternal AND t.tgparentid = 0 AND t.tgname NOT LIKE 'z\\_repcloud\\_%'
              ORDER BY t.tgname
             """;
 

@@ -43,7 +43,7 @@ final class ChangeLog {
     }
 
     /** The log table and the trigger functions; no lock on the original is needed for these. */
-    static void createLogAndFunctions(Connection c, RepackTable t) throws SQLException {
+    static void createLogAndFunctions(Connection c, RepackTable t, boolean partition) throws SQLException {
         StringBuilder cols = new StringBuilder();
         for (String key : t.keyColumns()) {
             try (PreparedStatement ps = c.prepareStatement(KEY_TYPES)) {
@@ -68,10 +68,20 @@ final class ChangeLog {
                     + cols + ")");
             // Replay extends a batch to whole transactions, looked up by transaction id.
             st.execute("CREATE INDEX ON " + t.log() + " (i_xid)");
-            st.execute(function(t.function("ins"), "INSERT INTO " + t.log() + " (" + keys + ") SELECT " + keys + " FROM new_rows"));
-            st.execute(function(t.function("upd"), "INSERT INTO " + t.log() + " (" + keys + ") SELECT " + keys
-                    + " FROM old_rows UNION SELECT " + keys + " FROM new_rows"));
-            st.execute(function(t.function("del"), "INSERT INTO " + t.log() + " (" + keys + ") SELECT " + keys + " FROM old_rows"));
+            if (partition) {
+                String oldKeys = t.keyList("OLD");
+                String newKeys = t.keyList("NEW");
+                st.execute(function(t.function("ins"), "INSERT INTO " + t.log() + " (" + keys + ") VALUES (" + newKeys + ")"));
+                st.execute(function(t.function("upd"), "INSERT INTO " + t.log() + " (" + keys + ") VALUES (" + oldKeys + ");\n"
+                        + "  IF (" + newKeys + ") IS DISTINCT FROM (" + oldKeys + ") THEN\n    INSERT INTO " + t.log()
+                        + " (" + keys + ") VALUES (" + newKeys + ");\n  END IF"));
+                st.execute(function(t.function("del"), "INSERT INTO " + t.log() + " (" + keys + ") VALUES (" + oldKeys + ")"));
+            } else {
+                st.execute(function(t.function("ins"), "INSERT INTO " + t.log() + " (" + keys + ") SELECT " + keys + " FROM new_rows"));
+                st.execute(function(t.function("upd"), "INSERT INTO " + t.log() + " (" + keys + ") SELECT " + keys
+                        + " FROM old_rows UNION SELECT " + keys + " FROM new_rows"));
+                st.execute(function(t.function("del"), "INSERT INTO " + t.log() + " (" + keys + ") SELECT " + keys + " FROM old_rows"));
+            }
             st.execute(function(t.function("trunc"), "INSERT INTO " + t.log() + " (b_truncate) VALUES (true)"));
         }
     }
@@ -86,16 +96,14 @@ final class ChangeLog {
      * the table, so the caller sets lock_timeout and retries; once this commits, every change is
      * logged.
      */
-    static void createTriggers(Connection c, RepackTable t) throws SQLException {
+    static void createTriggers(Connection c, RepackTable t, boolean partition) throws SQLException {
         String on = " ON " + t.original() + " ";
         try (Statement st = c.createStatement()) {
-            st.execute("CREATE TRIGGER " + TRIGGER_INSERT + " AFTER INSERT" + on
-                    + "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION " + t.function("ins") + "()");
-            st.execute("CREATE TRIGGER " + TRIGGER_UPDATE + " AFTER UPDATE" + on
-                    + "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "
-                    + t.function("upd") + "()");
-            st.execute("CREATE TRIGGER " + TRIGGER_DELETE + " AFTER DELETE" + on
-                    + "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION " + t.function("del") + "()");
+            if (partition) {
+                createRowTriggers(st, t, on);
+            } else {
+                createStatementTriggers(st, t, on);
+            }
             st.execute("CREATE TRIGGER " + TRIGGER_TRUNCATE + " AFTER TRUNCATE" + on
                     + "FOR EACH STATEMENT EXECUTE FUNCTION " + t.function("trunc") + "()");
             // ENABLE ALWAYS: the log must be written under session_replication_role = replica too.
@@ -104,6 +112,30 @@ final class ChangeLog {
             }
         }
         LOG.debug("{}: change log triggers created", t.display());
+    }
+
+    /**
+     * A partition's statement-level triggers do not fire when a statement writes it through its
+     * partitioned table, and row triggers with transition tables are not allowed on partitions:
+     * a partition is logged row by row.
+     */
+    private static void createRowTriggers(Statement st, RepackTable t, String on) throws SQLException {
+        st.execute("CREATE TRIGGER " + TRIGGER_INSERT + " AFTER INSERT" + on + "FOR EACH ROW EXECUTE FUNCTION "
+                + t.function("ins") + "()");
+        st.execute("CREATE TRIGGER " + TRIGGER_UPDATE + " AFTER UPDATE" + on + "FOR EACH ROW EXECUTE FUNCTION "
+                + t.function("upd") + "()");
+        st.execute("CREATE TRIGGER " + TRIGGER_DELETE + " AFTER DELETE" + on + "FOR EACH ROW EXECUTE FUNCTION "
+                + t.function("del") + "()");
+    }
+
+    private static void createStatementTriggers(Statement st, RepackTable t, String on) throws SQLException {
+        st.execute("CREATE TRIGGER " + TRIGGER_INSERT + " AFTER INSERT" + on
+                + "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION " + t.function("ins") + "()");
+        st.execute("CREATE TRIGGER " + TRIGGER_UPDATE + " AFTER UPDATE" + on
+                + "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "
+                + t.function("upd") + "()");
+        st.execute("CREATE TRIGGER " + TRIGGER_DELETE + " AFTER DELETE" + on
+                + "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION " + t.function("del") + "()");
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.rpcl.engine;
 
+import dev.rpcl.catalog.PartitionSwap;
 import dev.rpcl.db.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -87,6 +88,12 @@ final class CopyPhase {
                     }
                 }
             }
+        }
+        var parent = PartitionSwap.parentOf(c, t.ref().oid());
+        if (parent.isPresent()) {
+            // Lets ATTACH PARTITION see that every row fits the bounds without scanning the copy.
+            checks.add("ALTER TABLE " + t.copy() + " ADD CONSTRAINT " + Sql.ident(PartitionSwap.BOUND_CHECK)
+                    + " CHECK (" + parent.get().constraint() + ")");
         }
         try (Statement st = c.createStatement()) {
             st.execute(sql.toString());

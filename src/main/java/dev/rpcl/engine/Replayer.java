@@ -85,6 +85,10 @@ final class Replayer {
             if (rows == 0) {
                 return Batch.EMPTY;
             }
+            if (rows > 10_000) {
+                // A temp table has no statistics; with them, big batches get hash joins instead of index loops.
+                st.execute("ANALYZE " + batch);
+            }
             boolean truncated;
             try (ResultSet rs = st.executeQuery("SELECT bool_or(b_truncate) FROM " + batch)) {
                 rs.next();

@@ -4,6 +4,7 @@ import dev.rpcl.RpclException;
 import dev.rpcl.catalog.Carried;
 import dev.rpcl.catalog.Carrier;
 import dev.rpcl.catalog.ForeignKeyCarrier;
+import dev.rpcl.catalog.PartitionSwap;
 import dev.rpcl.catalog.ViewCarrier;
 import dev.rpcl.db.Database;
 import dev.rpcl.db.Sql;
@@ -16,6 +17,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.postgresql.util.PSQLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,10 +55,13 @@ final class SwapPhase {
             st.execute("SET LOCAL search_path = pg_catalog, pg_temp");
             ForeignKeyCarrier.Related related = ForeignKeyCarrier.related(c, t.ref());
             List<String> exclusive = others(c, t, related);
-            boolean linked = !exclusive.isEmpty() || !related.referenced().isEmpty();
+            Optional<PartitionSwap.Parent> parent = PartitionSwap.parentOf(c, t.ref().oid());
+            boolean linked = !exclusive.isEmpty() || !related.referenced().isEmpty() || parent.isPresent();
             long budget = linked ? Math.min(lockTimeout.toMillis(), deadlockTimeoutMs(c) * 4 / 5) : lockTimeout.toMillis();
             st.execute("SET LOCAL lock_timeout = " + Math.max(1, budget));
-            st.execute("LOCK TABLE " + t.original() + " IN ACCESS EXCLUSIVE MODE");
+            // A partition: its partitioned table first, in the order queries lock them.
+            st.execute("LOCK TABLE " + (parent.isPresent() ? parent.get().qualified() + ", " : "") + t.original()
+                    + " IN ACCESS EXCLUSIVE MODE");
             locked = System.nanoTime();
             if (linked) {
                 long left = Math.max(10, budget - (locked - start) / 1_000_000);
@@ -88,11 +93,19 @@ final class SwapPhase {
             Carried carried = Carried.concat(parts);
             String owner = CopyPhase.ownerStatement(c, t);
             run(st, carried.beforeMove());
+            if (parent.isPresent()) {
+                st.execute("ALTER TABLE " + parent.get().qualified() + " DETACH PARTITION " + t.original());
+            }
             String parked = "old_" + t.ref().oid();
             st.execute("ALTER TABLE " + t.original() + " RENAME TO " + Sql.ident(parked));
             st.execute("ALTER TABLE " + Sql.qualified(t.ref().schema(), parked) + " SET SCHEMA " + Sql.ident(HelperSchema.DROP_SCHEMA));
             st.execute("ALTER TABLE " + t.copy() + " SET SCHEMA " + Sql.ident(t.ref().schema()));
             st.execute("ALTER TABLE " + Sql.qualified(t.ref().schema(), t.ref().copyName()) + " RENAME TO " + Sql.ident(t.ref().name()));
+            if (parent.isPresent()) {
+                st.execute("ALTER TABLE " + parent.get().qualified() + " ATTACH PARTITION " + t.original() + " "
+                        + parent.get().bound());
+                st.execute("ALTER TABLE " + t.original() + " DROP CONSTRAINT " + Sql.ident(PartitionSwap.BOUND_CHECK));
+            }
             if (owner != null) {
                 st.execute(owner);
             }

@@ -36,6 +36,7 @@ final class TableRepack {
     private final RepackTable t;
     private final Map<String, Long> timings = new LinkedHashMap<>();
     private String fingerprint;
+    private boolean partition;
     private CopyPhase.ColumnLists cols;
     private Replayer replayer;
     long rowsCopied;
@@ -102,7 +103,8 @@ final class TableRepack {
         try (Statement st = c.createStatement()) {
             st.execute("SET LOCAL search_path = pg_catalog, pg_temp");
             CopyPhase.createCopy(c, t, opts.customizer());
-            ChangeLog.createLogAndFunctions(c, t);
+            partition = dev.rpcl.catalog.PartitionSwap.parentOf(c, t.ref().oid()).isPresent();
+            ChangeLog.createLogAndFunctions(c, t, partition);
             fingerprint = TableShape.fingerprint(c, t.ref().oid());
             RepackState.fingerprint(c, t, fingerprint);
             c.commit();
@@ -163,7 +165,7 @@ final class TableRepack {
             c.setAutoCommit(false);
             try (Statement st = c.createStatement()) {
                 st.execute("SET LOCAL lock_timeout = " + Math.max(1, cfg.lockTimeout().toMillis()));
-                ChangeLog.createTriggers(c, t);
+                ChangeLog.createTriggers(c, t, partition);
                 c.commit();
                 return;
             } catch (SQLException e) {

@@ -111,14 +111,25 @@ class ConcurrentRepackTest {
         assertEquals("2000", db.scalar("SELECT count(*) FROM fk_parent"));
     }
 
+    @Test
+    @Timeout(300)
+    void repacksAPartitionWrittenThroughItsPartitionedTableUnderConcurrentWrites() throws Exception {
+        db.execute(TwinWorkload.partitionedSchema("t_parted"));
+        repackUnderLoad("t_parted", "t_parted_p0", false, false);
+    }
+
     private void repackUnderLoad(String table, boolean composite) throws Exception {
         db.execute(TwinWorkload.schema(table, composite));
+        repackUnderLoad(table, table, composite, true);
+    }
+
+    private void repackUnderLoad(String table, String repacked, boolean composite, boolean countsTriggers) throws Exception {
         db.writeConfig(home, "default", "main", """
                 tables = ['public.%s']
                 max_replay_rows = 300
                 lock_timeout = "1s"
                 check_time = "1"
-                """.formatted(table));
+                """.formatted(repacked));
         assertEquals(0, CliRun.run(home, "create_schema").exitCode());
 
         long replayed = 0;
@@ -126,13 +137,13 @@ class ConcurrentRepackTest {
             app.start(3000);
             Thread.sleep(500);
             for (int round = 1; round <= 3; round++) {
-                String oidBefore = db.scalar("SELECT 'public." + table + "'::regclass::oid");
+                String oidBefore = db.scalar("SELECT 'public." + repacked + "'::regclass::oid");
                 CliRun run = CliRun.run(home, "repack_tables");
                 assertEquals(0, run.exitCode(), run::toString);
-                assertTrue(run.out().contains("public." + table) && run.out().contains("repacked"), run::toString);
-                assertNotEquals(oidBefore, db.scalar("SELECT 'public." + table + "'::regclass::oid"), "round " + round + " swapped");
+                assertTrue(run.out().contains("public." + repacked) && run.out().contains("repacked"), run::toString);
+                assertNotEquals(oidBefore, db.scalar("SELECT 'public." + repacked + "'::regclass::oid"), "round " + round + " swapped");
                 replayed += Long.parseLong(db.scalar("SELECT i_rows_replayed FROM sch_repcloud.t_table_repack"
-                        + " WHERE v_old_table_name = '" + table + "'"));
+                        + " WHERE v_old_table_name = '" + repacked + "'"));
                 assertTrue(app.errors.isEmpty(), () -> "the application failed: " + app.errors);
             }
             Thread.sleep(500);
@@ -143,9 +154,11 @@ class ConcurrentRepackTest {
                     + table + "_twin) x"), "rows in the table that are not in its twin");
             assertEquals("0", db.scalar("SELECT count(*) FROM (SELECT * FROM " + table + "_twin EXCEPT ALL SELECT * FROM "
                     + table + ") x"), "rows in the twin that are not in the table");
-            assertEquals(Long.toString(app.updatedRows.get()),
-                    db.scalar("SELECT count(*) FROM trigger_firings WHERE tbl = '" + table + "'"),
-                    "the BEFORE UPDATE trigger fired once per row the application updated");
+            if (countsTriggers) {
+                assertEquals(Long.toString(app.updatedRows.get()),
+                        db.scalar("SELECT count(*) FROM trigger_firings WHERE tbl = '" + table + "'"),
+                        "the BEFORE UPDATE trigger fired once per row the application updated");
+            }
         }
         System.out.println(java.nio.file.Files.readString(home.resolve("logs/repack_default.log")));
         assertTrue(replayed > 0, "changes were replayed, so the test exercised the replay");

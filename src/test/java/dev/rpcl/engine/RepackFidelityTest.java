@@ -46,6 +46,39 @@ class RepackFidelityTest {
 
     @Test
     @Timeout(120)
+    void aPartitionIsSwappedIntoItsPartitionedTableWithItsIndexesAttached() throws Exception {
+        db.execute("CREATE SCHEMA parts",
+                "CREATE TABLE parts.events (id bigint, at date NOT NULL, v text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at)",
+                "CREATE INDEX events_v ON parts.events (v)",
+                "CREATE TABLE parts.events_2024 PARTITION OF parts.events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')",
+                "CREATE TABLE parts.events_2025 PARTITION OF parts.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')",
+                "CREATE INDEX events_2024_local ON parts.events_2024 (id) WHERE v IS NULL",
+                "INSERT INTO parts.events SELECT i, date '2024-01-01' + (i % 700), md5(i::text) FROM generate_series(1, 8000) i",
+                "DELETE FROM parts.events WHERE id % 3 <> 0",
+                "ANALYZE parts.events");
+        String dumpBefore = dump();
+        List<List<String>> rowsBefore = db.query("SELECT * FROM parts.events ORDER BY id");
+        long sizeBefore = Long.parseLong(db.scalar("SELECT pg_total_relation_size('parts.events_2024')"));
+        db.writeConfig(home, "default", "main", "tables = ['parts.events_2024']\ncheck_time = \"0\"");
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        CliRun run = CliRun.run(home, "repack_tables");
+        assertEquals(0, run.exitCode(), run::toString);
+        String dumpAfter = dump();
+        if (!dumpBefore.equals(dumpAfter)) {
+            java.nio.file.Files.writeString(Path.of("target/partition-before.sql"), dumpBefore);
+            java.nio.file.Files.writeString(Path.of("target/partition-after.sql"), dumpAfter);
+        }
+        assertEquals(dumpBefore, dumpAfter, "pg_dump --schema-only before and after (target/partition-*.sql)");
+        assertEquals(rowsBefore, db.query("SELECT * FROM parts.events ORDER BY id"));
+        assertTrue(Long.parseLong(db.scalar("SELECT pg_total_relation_size('parts.events_2024')")) < sizeBefore * 0.7);
+        assertEquals("parts.events", db.scalar("SELECT inhparent::regclass::text FROM pg_inherits WHERE inhrelid = 'parts.events_2024'::regclass"));
+        assertFails("INSERT INTO parts.events VALUES (3, '2024-01-04', 'dup')", "duplicate key");
+        db.execute("INSERT INTO parts.events VALUES (100000, '2024-06-01', 'routed')");
+        assertEquals("1", db.scalar("SELECT count(*) FROM parts.events_2024 WHERE id = 100000"));
+    }
+
+    @Test
+    @Timeout(120)
     void aTableOwnedByARoleTheUserBelongsToKeepsThatOwner() {
         db.executeAsAdmin("CREATE ROLE " + groupRole() + " NOLOGIN", "GRANT " + groupRole() + " TO " + db.owner(),
                 "GRANT CREATE ON SCHEMA public TO " + groupRole());

@@ -72,11 +72,18 @@ class TableSelectionTest {
 
     @Test
     @Timeout(60)
-    void partitionedTablesAndPartitionsAreSkippedWithTheReason() {
-        List<Candidate> cands = candidates("tables = ['public.parted', 'public.parted_1']");
-        assertEquals(2, cands.size());
+    void partitionedParentsAndPartitionsOfUnsupportedKindsAreSkippedWithTheReason() {
+        db.execute("CREATE TABLE public.withdef (id int PRIMARY KEY) PARTITION BY RANGE (id)",
+                "CREATE TABLE public.withdef_1 PARTITION OF public.withdef FOR VALUES FROM (0) TO (100)",
+                "CREATE TABLE public.withdef_other PARTITION OF public.withdef DEFAULT");
+        List<Candidate> cands = candidates("tables = ['public.parted', 'public.parted_1', 'public.withdef_1']");
+        assertEquals(List.of("public.parted", "public.parted_1", "public.withdef_1"), names(cands));
         for (Candidate c : cands) {
-            assertTrue(!c.qualifies() && c.skipReason().contains("partition"), c::toString);
+            switch (c.name()) {
+                case "parted" -> assertTrue(c.skipReason().contains("partitioned table; its partitions are repacked"), c::toString);
+                case "parted_1" -> assertTrue(c.qualifies(), c::toString);
+                default -> assertTrue(c.skipReason().contains("has a default partition"), c::toString);
+            }
         }
     }
 
@@ -149,6 +156,24 @@ class TableSelectionTest {
                 && l.contains("FORCE ROW LEVEL SECURITY")), run::toString);
         db.execute("ALTER TABLE rls.t NO FORCE ROW LEVEL SECURITY");
         assertEquals("100", db.scalar("SELECT count(*) FROM rls.t"));
+    }
+
+    @Test
+    @Timeout(60)
+    void anObjectRpclCannotRecreateFailsTheSwapNamingItAndLeavesTheTableUntouched() {
+        db.execute("CREATE SCHEMA atomic", "CREATE TABLE atomic.t (id int PRIMARY KEY)",
+                "INSERT INTO atomic.t SELECT generate_series(1, 50)",
+                "CREATE FUNCTION atomic.how_many() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(*) FROM atomic.t; END");
+        String before = db.scalar("SELECT 'atomic.t'::regclass::oid");
+        db.writeConfig(home, "default", "main", "schemas = ['atomic']\ncheck_time = \"0\"");
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        CliRun run = CliRun.run(home, "repack_tables");
+        assertEquals(3, run.exitCode(), run::toString);
+        assertTrue(run.out().lines().anyMatch(l -> l.contains("atomic.t") && l.contains("failed")
+                && l.contains("function atomic.how_many() depends on table atomic.t")), run::toString);
+        assertEquals(before, db.scalar("SELECT 'atomic.t'::regclass::oid"));
+        assertEquals("50", db.scalar("SELECT atomic.how_many()"));
+        assertEquals("0", db.scalar("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'atomic.t'::regclass AND tgname LIKE 'z_repcloud%'"));
     }
 
     @Test

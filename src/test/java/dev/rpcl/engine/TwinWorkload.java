@@ -47,6 +47,21 @@ final class TwinWorkload implements AutoCloseable {
         this.clients = clients;
     }
 
+    /**
+     * DDL for a table hash-partitioned by id in two partitions {@code <table>_p0} and
+     * {@code <table>_p1} (a key update can move a row between them), and its plain twin.
+     */
+    static String[] partitionedSchema(String table) {
+        return new String[] {
+                "CREATE TABLE " + table + " (id bigint, tag text, u int, v text, n int NOT NULL DEFAULT 0, big text, PRIMARY KEY (id))"
+                        + " PARTITION BY HASH (id)",
+                "CREATE TABLE " + table + "_p0 PARTITION OF " + table + " FOR VALUES WITH (MODULUS 2, REMAINDER 0)",
+                "CREATE TABLE " + table + "_p1 PARTITION OF " + table + " FOR VALUES WITH (MODULUS 2, REMAINDER 1)",
+                "CREATE INDEX ON " + table + " (v)",
+                "CREATE TABLE " + table + "_twin (id bigint PRIMARY KEY, tag text, u int, v text, n int NOT NULL DEFAULT 0, big text)",
+        };
+    }
+
     /** DDL for the table, its twin, and the BEFORE UPDATE trigger that counts its firings. */
     static String[] schema(String table, boolean composite) {
         String cols = composite
