@@ -23,7 +23,7 @@ public final class Carriers {
                 new Publications(),
                 new PartitionAttach(),
                 // After the engine's view carrier, which recreates the views first.
-                new ViewAttributes()
+                new MaterializedViewAttributes()
         );
     }
 }

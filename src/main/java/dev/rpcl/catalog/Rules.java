@@ -7,38 +7,61 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Rewrite rules (CREATE RULE) of the table and of the views the engine recreates, with their
- * enabled state and comments. A rule's actions name tables by name, so a rule recreated after
- * the move acts on the new table. Rules of views use CREATE OR REPLACE: a view the engine
- * replaced in place still has its rules, whose actions must be pointed at the new table.
+ * Rewrite rules (CREATE RULE) of the table, with their enabled state and comments, and the rules
+ * of views whose actions use the table (ON INSERT TO a view DO INSTEAD INSERT INTO the table):
+ * such a rule is bound to the old table and would keep it from being dropped, so it is replaced
+ * in place (CREATE OR REPLACE RULE keeps its comment), which points it at the new table. Rule
+ * definitions name tables schema-qualified under the swap's search_path.
  */
 public final class Rules implements Carrier {
 
-    private static final String RULES = DependentViews.WITH_VIEWS + """
-            SELECT w.ev_class = (SELECT oid FROM tbl) AS on_table, w.rulename::text AS name,
+    private static final String RULES = """
+            SELECT w.ev_class = ? AS on_table, w.rulename::text AS name,
                    pg_catalog.pg_get_ruledef(w.oid) AS definition, w.ev_enabled::text AS enabled,
-                   n.nspname::text AS rel_schema, r.relname::text AS rel_name, d.description
+                   n.nspname::text AS rel_schema, r.relname::text AS rel_name,
+                   pg_catalog.pg_get_userbyid(r.relowner) AS rel_owner,
+                   pg_catalog.pg_has_role(r.relowner, 'USAGE') AS owns_relation, d.description
               FROM pg_catalog.pg_rewrite w
               JOIN pg_catalog.pg_class r ON r.oid = w.ev_class
               JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace
               LEFT JOIN pg_catalog.pg_description d
                 ON d.objoid = w.oid AND d.classoid = 'pg_catalog.pg_rewrite'::regclass AND d.objsubid = 0
-             WHERE (w.ev_class = (SELECT oid FROM tbl) OR w.ev_class IN (SELECT oid FROM views))
-               AND w.rulename <> '_RETURN'
-             ORDER BY 1 DESC, w.ev_class, w.rulename
+             WHERE w.rulename <> '_RETURN'
+               AND (w.ev_class = ?
+                    OR (r.relkind = 'v' AND EXISTS (SELECT 1 FROM pg_catalog.pg_depend x
+                                                     WHERE x.classid = 'pg_catalog.pg_rewrite'::regclass AND x.objid = w.oid
+                                                       AND x.refclassid = 'pg_catalog.pg_class'::regclass AND x.refobjid = ?)))
+             ORDER BY 1 DESC, n.nspname, r.relname, w.rulename
             """;
+
+    @Override
+    public List<String> blockers(Connection c, TableRef table) throws SQLException {
+        List<String> out = new ArrayList<>();
+        for (CatalogRows.Row r : CatalogRows.query(c, RULES, table.oid(), table.oid(), table.oid())) {
+            if (!r.bool("on_table") && !r.bool("owns_relation")) {
+                out.add("rule " + r.str("name") + " of view " + r.str("rel_schema") + "." + r.str("rel_name") + " uses table "
+                        + table.display() + ", and only the view's owner " + r.str("rel_owner")
+                        + " may point it at the new table (GRANT " + r.str("rel_owner") + " TO the rpcl user)");
+            }
+        }
+        return out;
+    }
 
     @Override
     public Carried capture(Connection c, TableRef table) throws SQLException {
         List<String> after = new ArrayList<>();
-        for (CatalogRows.Row r : CatalogRows.query(c, RULES, table.oid())) {
+        for (CatalogRows.Row r : CatalogRows.query(c, RULES, table.oid(), table.oid(), table.oid())) {
             String relation = Sql.qualified(r.str("rel_schema"), r.str("rel_name"));
             String definition = r.str("definition");
             if (definition.endsWith(";")) {
                 definition = definition.substring(0, definition.length() - 1);
             }
-            if (!r.bool("on_table") && definition.startsWith("CREATE RULE ")) {
-                definition = "CREATE OR REPLACE RULE " + definition.substring("CREATE RULE ".length());
+            if (!r.bool("on_table")) {
+                if (definition.startsWith("CREATE RULE ")) {
+                    definition = "CREATE OR REPLACE RULE " + definition.substring("CREATE RULE ".length());
+                }
+                after.add(definition);
+                continue;
             }
             after.add(definition);
             String state = switch (r.str("enabled")) {

@@ -8,28 +8,25 @@ import java.util.List;
 
 /**
  * User triggers of the table, with their enabled state (ORIGIN, ALWAYS, REPLICA, DISABLED) and
- * comments, and the INSTEAD OF triggers of the views the engine recreates. They are created
- * after the move, inside the swap, so none of them ever fires for the copy or the replay.
- * Triggers cloned from a partitioned parent come back when the partition is attached again, and
- * rpcl's own (z_repcloud_) triggers stay behind with the old table.
+ * comments. They are created after the move, inside the swap, so none of them ever fires for
+ * the copy or the replay. Triggers cloned from a partitioned parent come back when the
+ * partition is attached again, and rpcl's own (z_repcloud_) triggers stay behind with the old
+ * table. (Triggers of views stay with their view, which the engine replaces in place.)
  */
 public final class Triggers implements Carrier {
 
-    private static final String TRIGGERS = DependentViews.WITH_VIEWS + """
-            SELECT t.tgrelid = (SELECT oid FROM tbl) AS on_table, t.tgname::text AS name,
+    private static final String TRIGGERS = """
+            SELECT t.tgname::text AS name,
                    pg_catalog.pg_get_triggerdef(t.oid) AS definition, t.tgenabled::text AS enabled,
                    pg_catalog.has_function_privilege(t.tgfoid, 'EXECUTE') AS can_execute,
                    t.tgfoid::regprocedure::text AS function,
-                   n.nspname::text AS rel_schema, r.relname::text AS rel_name, d.description
+                   d.description
               FROM pg_catalog.pg_trigger t
-              JOIN pg_catalog.pg_class r ON r.oid = t.tgrelid
-              JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace
               LEFT JOIN pg_catalog.pg_description d
                 ON d.objoid = t.oid AND d.classoid = 'pg_catalog.pg_trigger'::regclass AND d.objsubid = 0
-             WHERE (t.tgrelid = (SELECT oid FROM tbl) OR t.tgrelid IN (SELECT oid FROM views))
-               AND NOT t.tgisinternal AND t.tgparentid = 0
+             WHERE t.tgrelid = ? AND NOT t.tgisinternal AND t.tgparentid = 0
                AND t.tgname NOT LIKE 'z\\_repcloud\\_%'
-             ORDER BY 1 DESC, t.tgrelid, t.tgname
+             ORDER BY t.tgname
             """;
 
     /** Statements of the enabled states other than the default ORIGIN. */
@@ -60,22 +57,14 @@ public final class Triggers implements Carrier {
     public Carried capture(Connection c, TableRef table) throws SQLException {
         List<String> after = new ArrayList<>();
         for (CatalogRows.Row r : CatalogRows.query(c, TRIGGERS, table.oid())) {
-            String definition = r.str("definition");
-            // pg_get_triggerdef names the relation schema-qualified, so after the move the
-            // definition creates the trigger on the new table. A view may have been replaced
-            // in place rather than dropped, keeping its triggers: replace those, do not fail.
-            if (!r.bool("on_table") && definition.startsWith("CREATE TRIGGER ")) {
-                definition = "CREATE OR REPLACE TRIGGER " + definition.substring("CREATE TRIGGER ".length());
-            }
-            after.add(definition);
-            if (r.bool("on_table")) {
-                String enable = enable(table.qualified(), r.str("name"), r.str("enabled"));
-                if (enable != null) {
-                    after.add(enable);
-                }
+            // pg_get_triggerdef names the table schema-qualified: after the move, the new one.
+            after.add(r.str("definition"));
+            String enable = enable(table.qualified(), r.str("name"), r.str("enabled"));
+            if (enable != null) {
+                after.add(enable);
             }
             if (r.str("description") != null) {
-                after.add("COMMENT ON TRIGGER " + Sql.ident(r.str("name")) + " ON " + Sql.qualified(r.str("rel_schema"), r.str("rel_name")) + " IS "
+                after.add("COMMENT ON TRIGGER " + Sql.ident(r.str("name")) + " ON " + table.qualified() + " IS "
                         + Sql.literal(r.str("description")));
             }
         }

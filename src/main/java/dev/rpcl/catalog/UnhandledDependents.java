@@ -10,12 +10,14 @@ import java.util.List;
  * carrier recreates (a rule or a policy of another table that names it, a function whose SQL
  * body uses it, a table that inherits from it, ...) refuses the table before the copy, instead
  * of making the final DROP of the old table fail after the whole copy. So do a table that
- * inherits from another, belongs to an extension, or carries a security label.
+ * inherits from another, belongs to an extension, carries a security label, or is read by a
+ * view that rpcl's user may not replace (the engine re-points views with CREATE OR REPLACE).
  */
 public final class UnhandledDependents implements Carrier {
 
     /** What pg_depend says depends on the table, minus what the engine and the carriers recreate. */
-    private static final String DEPENDENTS = DependentViews.WITH_VIEWS + """
+    private static final String DEPENDENTS = """
+            WITH tbl AS (SELECT ?::oid AS oid)
             SELECT DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) AS object
               FROM tbl
               JOIN pg_catalog.pg_depend d
@@ -36,8 +38,8 @@ public final class UnhandledDependents implements Carrier {
                                                                         WHERE k.oid = t.tgconstraint AND k.contype = 'f'
                                                                           AND k.confrelid = tbl.oid))))
                    WHEN 'pg_catalog.pg_rewrite'::regclass THEN
-                        EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite w WHERE w.oid = d.objid
-                                   AND (w.ev_class = tbl.oid OR w.rulename = '_RETURN' OR w.ev_class IN (SELECT oid FROM views)))
+                        EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite w JOIN pg_catalog.pg_class r ON r.oid = w.ev_class
+                                 WHERE w.oid = d.objid AND (w.ev_class = tbl.oid OR r.relkind = 'v' OR w.rulename = '_RETURN'))
                    WHEN 'pg_catalog.pg_policy'::regclass THEN
                         EXISTS (SELECT 1 FROM pg_catalog.pg_policy p WHERE p.oid = d.objid AND p.polrelid = tbl.oid)
                    WHEN 'pg_catalog.pg_statistic_ext'::regclass THEN
@@ -57,6 +59,15 @@ public final class UnhandledDependents implements Carrier {
               FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
              WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = ? AND d.deptype = 'e'
             UNION ALL
+            SELECT DISTINCT 'view ' || v.oid::regclass::text || ' reads it and is owned by role '
+                   || pg_catalog.pg_get_userbyid(v.relowner) || ', and only its owner may point it at the new table (GRANT '
+                   || pg_catalog.pg_get_userbyid(v.relowner) || ' TO the rpcl user)'
+              FROM pg_catalog.pg_depend d
+              JOIN pg_catalog.pg_rewrite w ON w.oid = d.objid AND w.rulename = '_RETURN'
+              JOIN pg_catalog.pg_class v ON v.oid = w.ev_class AND v.relkind = 'v'
+             WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass
+               AND d.refobjid = ? AND NOT pg_catalog.pg_has_role(v.relowner, 'USAGE')
+            UNION ALL
             SELECT 'it has a security label of provider ' || l.provider
               FROM pg_catalog.pg_seclabel l
              WHERE l.classoid = 'pg_catalog.pg_class'::regclass AND l.objoid = ?
@@ -69,7 +80,7 @@ public final class UnhandledDependents implements Carrier {
             out.add(r.str("object") + " depends on table " + table.display()
                     + ", and rpcl cannot recreate it for the new table (drop it, or make it not depend on the table, for the repack)");
         }
-        for (CatalogRows.Row r : CatalogRows.query(c, TABLE_ITSELF, table.oid(), table.oid(), table.oid())) {
+        for (CatalogRows.Row r : CatalogRows.query(c, TABLE_ITSELF, table.oid(), table.oid(), table.oid(), table.oid())) {
             out.add("table " + table.display() + " cannot be swapped: " + r.str("reason"));
         }
         return out;

@@ -109,7 +109,7 @@ class BlockersTest {
         assertBlocked(blockers("shared"),
                 "table public.shared is in publication shared_pub, owned by role " + stranger,
                 "privileges on table public.shared were granted by role " + stranger,
-                "view public.shared_view depends on table public.shared and is owned by role " + stranger);
+                "table public.shared cannot be swapped: view shared_view reads it and is owned by role " + stranger);
         assertBlocked(blockers("theirs"), "table public.theirs is owned by role " + stranger + ", and rpcl's user is not a member");
     }
 

@@ -15,8 +15,8 @@ import java.util.List;
  * engine does (same columns, defaults, CHECK constraints, indexes and index-backed constraints
  * with the same names, UNLOGGED, the partition bound check), copies the rows, and swaps it in
  * with the carriers, doing itself what the engine's own carriers do: re-owning serial
- * sequences, and dropping and recreating dependent views bare (no options, grants or comments:
- * bringing those back is the carriers' job).
+ * sequences, replacing views in place and dropping and recreating materialized views bare (no
+ * owner, options, grants or comments: bringing those back is the carriers' job).
  */
 final class SwapSimulator {
     private SwapSimulator() {
@@ -112,33 +112,26 @@ final class SwapSimulator {
             before.add("ALTER SEQUENCE " + seq[0] + " OWNED BY NONE");
             after.add("ALTER SEQUENCE " + seq[0] + " OWNED BY " + ref.qualified() + "." + seq[1]);
         }
-        List<String[]> views = rows(c, """
-                WITH RECURSIVE found(oid, depth) AS (
-                    SELECT r.ev_class, 1 FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid AND r.rulename = '_RETURN'
-                     WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = %1$d AND r.ev_class <> %1$d
-                    UNION ALL
-                    SELECT r.ev_class, f.depth + 1 FROM found f JOIN pg_depend d ON d.refobjid = f.oid
-                      JOIN pg_rewrite r ON r.oid = d.objid AND r.rulename = '_RETURN'
-                     WHERE d.classid = 'pg_rewrite'::regclass AND r.ev_class <> f.oid)
-                SELECT quote_ident(n.nspname) || '.' || quote_ident(v.relname), v.relkind::text,
-                       pg_get_viewdef(v.oid),
+        // Like the engine: a view reading the table is replaced in place (same OID, so everything
+        // on it stays); a materialized view is dropped and created again bare, with its indexes.
+        for (String[] v : rows(c, """
+                SELECT DISTINCT quote_ident(n.nspname) || '.' || quote_ident(v.relname), v.relkind::text,
+                       pg_get_viewdef(v.oid), coalesce(array_to_string(v.reloptions, ', '), ''),
                        coalesce((SELECT string_agg(pg_get_indexdef(i.indexrelid), ';' ORDER BY i.indexrelid)
                                    FROM pg_index i WHERE i.indrelid = v.oid), '')
-                  FROM (SELECT oid, max(depth) AS depth FROM found GROUP BY oid) f
-                  JOIN pg_class v ON v.oid = f.oid JOIN pg_namespace n ON n.oid = v.relnamespace
-                 ORDER BY f.depth, v.relname""".formatted(ref.oid()));
-        for (int i = views.size() - 1; i >= 0; i--) {
-            before.add(("m".equals(views.get(i)[1]) ? "DROP MATERIALIZED VIEW " : "DROP VIEW ") + views.get(i)[0]);
-        }
-        for (String[] v : views) {
-            String body = v[2].endsWith(";") ? v[2].substring(0, v[2].length() - 1) : v[2];
-            if ("m".equals(v[1])) {
-                after.add("CREATE MATERIALIZED VIEW " + v[0] + " AS " + body + " WITH DATA");
-                for (String index : v[3].isEmpty() ? new String[0] : v[3].split(";")) {
-                    after.add(index);
-                }
-            } else {
-                after.add("CREATE VIEW " + v[0] + " AS " + body);
+                  FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid AND r.rulename = '_RETURN'
+                  JOIN pg_class v ON v.oid = r.ev_class JOIN pg_namespace n ON n.oid = v.relnamespace
+                 WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = %1$d AND v.oid <> %1$d
+                 ORDER BY 1""".formatted(ref.oid()))) {
+            String body = v[2].strip().endsWith(";") ? v[2].strip().substring(0, v[2].strip().length() - 1) : v[2];
+            if ("v".equals(v[1])) {
+                after.add("CREATE OR REPLACE VIEW " + v[0] + (v[3].isEmpty() ? "" : " WITH (" + v[3] + ")") + " AS " + body);
+                continue;
+            }
+            after.add("DROP MATERIALIZED VIEW " + v[0]);
+            after.add("CREATE MATERIALIZED VIEW " + v[0] + " AS " + body + " WITH DATA");
+            for (String index : v[4].isEmpty() ? new String[0] : v[4].split(";")) {
+                after.add(index);
             }
         }
         return new Carried(before, after, List.of());
