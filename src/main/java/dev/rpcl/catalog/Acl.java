@@ -32,8 +32,8 @@ final class Acl {
 
     /**
      * Statements that make the relation's ACL (or one column's, when {@code column} is not null)
-     * equal to {@code items}. Relation ACLs are cleared first (PUBLIC and the owner); a column
-     * of a new relation has none. Each statement runs as the role recorded as grantor
+     * equal to {@code items}. Relation ACLs are cleared first (PUBLIC, the owner and every
+     * grantee in {@code items}); a column of a new relation has none. Each statement runs as the role recorded as grantor
      * ({@code SET LOCAL ROLE}, which rpcl's user {@code me} may do as a member): a member of
      * several roles that hold grant options would otherwise be recorded as granting through any
      * one of them. {@code sessionRole} (current_setting('role')) is restored at the end.
@@ -48,9 +48,16 @@ final class Acl {
             }
         };
         if (column == null) {
+            // From everyone the ACL names too: a recreated relation may have been granted some
+            // of them already, and a second aclitem for the same grantee would differ.
             actAs.accept(owner);
-            out.add("REVOKE ALL ON TABLE " + target + " FROM PUBLIC");
-            out.add("REVOKE ALL ON TABLE " + target + " FROM " + Sql.ident(owner));
+            java.util.Set<String> revoked = new java.util.LinkedHashSet<>();
+            revoked.add("PUBLIC");
+            revoked.add(Sql.ident(owner));
+            items.forEach(item -> revoked.add(grantee(item.grantee())));
+            for (String grantee : revoked) {
+                out.add("REVOKE ALL ON TABLE " + target + " FROM " + grantee + " CASCADE");
+            }
         }
         String cols = column == null ? "" : " (" + Sql.ident(column) + ")";
         int i = 0;

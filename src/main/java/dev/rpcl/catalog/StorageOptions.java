@@ -14,7 +14,9 @@ import java.util.Objects;
  * Table and column settings that live in pg_class and pg_attribute: reloptions (the toast
  * table's too), per-column statistics targets, attoptions, storage and compression, CLUSTER ON
  * and the replica identity. Each is compared with the copy's and only differences are set, all
- * in one ALTER TABLE, so that whatever the copy was created with ends up equal to the original.
+ * in one ALTER TABLE, so that whatever the copy was created with ends up equal to the original;
+ * except the table's own reloptions, which the engine sets at creation, possibly changed on
+ * purpose by table_conf: of those only the ones the copy lacks are added.
  * Tablespace and UNLOGGED cannot be changed inside the swap (both rewrite the table): the copy
  * must be created with them, and capture refuses a copy that was not.
  */
@@ -81,7 +83,9 @@ public final class StorageOptions implements Carrier {
                     + " Run abort_repack for the table and report this as an rpcl bug.");
         }
         List<String> actions = new ArrayList<>();
-        actions.addAll(options("", t.list("o_opts"), t.list("n_opts")));
+        // The engine creates the copy WITH the original's options, changed on purpose where
+        // table_conf says so (fillfactor): only options it left out are added, none overridden.
+        actions.addAll(missingOptions(t.list("o_opts"), t.list("n_opts")));
         actions.addAll(options("toast.", t.list("o_toast"), t.list("n_toast")));
         for (CatalogRows.Row col : CatalogRows.query(c, COLUMNS, table.copyQualified(), table.oid())) {
             actions.addAll(column(col));
@@ -153,6 +157,18 @@ public final class StorageOptions implements Carrier {
             out.add("RESET (" + String.join(", ", resets) + ")");
         }
         return out;
+    }
+
+    /** {@code SET (k = 'v', ...)} for the original's options that the copy does not have at all. */
+    static List<String> missingOptions(List<String> original, List<String> copy) {
+        Map<String, String> have = parse(copy);
+        List<String> sets = new ArrayList<>();
+        parse(original).forEach((k, v) -> {
+            if (!have.containsKey(k)) {
+                sets.add(key("", k) + " = " + Sql.literal(v));
+            }
+        });
+        return sets.isEmpty() ? List.of() : List.of("SET (" + String.join(", ", sets) + ")");
     }
 
     private static String key(String prefix, String name) {

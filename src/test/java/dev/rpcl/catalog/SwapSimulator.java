@@ -75,6 +75,8 @@ final class SwapSimulator {
         try (Connection c = db.ownerConnection(); Statement st = c.createStatement()) {
             c.setAutoCommit(false);
             st.execute("SET LOCAL lock_timeout = '5s'");
+            // As the engine does: every definition the carriers read comes out schema-qualified.
+            st.execute("SET LOCAL search_path = pg_catalog, pg_temp");
             st.execute("LOCK TABLE " + ref.qualified() + " IN ACCESS EXCLUSIVE MODE");
             List<Carried> parts = new ArrayList<>();
             for (Carrier carrier : Carriers.all()) {

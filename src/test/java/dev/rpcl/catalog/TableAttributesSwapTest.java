@@ -120,6 +120,21 @@ class TableAttributesSwapTest {
     }
 
     @Test
+    void fillfactorChosenForTheCopyIsKeptAndTheOtherOptionsAdded() throws Exception {
+        db.execute("CREATE TABLE public.tuned (id int PRIMARY KEY, v text)",
+                "ALTER TABLE public.tuned SET (fillfactor = 80, autovacuum_analyze_threshold = 1000, toast.autovacuum_enabled = false)");
+        TableRef ref = SwapSimulator.prepare(db, "public", "tuned");
+        // What the engine does when table_conf sets a fillfactor for the table.
+        db.execute("ALTER TABLE " + ref.copyQualified() + " SET (fillfactor = 30)");
+        SwapSimulator.swap(db, ref);
+        assertEquals("{fillfactor=30,autovacuum_analyze_threshold=1000}",
+                db.scalar("SELECT reloptions FROM pg_class WHERE oid = 'public.tuned'::regclass"));
+        assertEquals("{autovacuum_enabled=false}",
+                db.scalar("SELECT t.reloptions FROM pg_class c JOIN pg_class t ON t.oid = c.reltoastrelid"
+                        + " WHERE c.oid = 'public.tuned'::regclass"));
+    }
+
+    @Test
     void plainTableNeedsNoStatementsButTheMove() throws Exception {
         db.execute("CREATE TABLE public.plain (id int PRIMARY KEY, v text)", "INSERT INTO public.plain VALUES (1, 'a')");
         TableRef ref = SwapSimulator.prepare(db, "public", "plain");
