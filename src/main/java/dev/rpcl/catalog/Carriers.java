@@ -12,17 +12,24 @@ public final class Carriers {
                 // Refuse, before any copy, tables with objects that nothing here recreates.
                 new UnhandledDependents(),
                 new RowTypeUsers(),
-                // The owner first: later GRANTs are then recorded with the owner as grantor.
+                // The owner first: ALTER SEQUENCE ... OWNED BY needs the table to have the
+                // sequence's owner, and later GRANTs are recorded with the owner as grantor.
                 new Privileges(),
+                new SequenceCarrier(),
+                new ForeignKeyCarrier(),
+                new ViewCarrier(),
                 new StorageOptions(),
+                // After ForeignKeyCarrier: comments on the foreign keys it adds again.
                 new Comments(),
                 new ExtendedStatistics(),
+                // Triggers replaces UserTriggerCarrier (same triggers, plus comments, partition
+                // clones left to ATTACH, and the EXECUTE check): running both would create them twice.
                 new Triggers(),
                 new Rules(),
                 new RowSecurity(),
                 new Publications(),
                 new PartitionAttach(),
-                // After the engine's view carrier, which recreates the views first.
+                // After ViewCarrier, which recreates the materialized views first.
                 new MaterializedViewAttributes()
         );
     }
