@@ -11,12 +11,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A stand-in for the engine in carrier tests: makes a copy of a table in sch_repnew the way the
- * engine does (same columns, defaults, CHECK constraints, indexes and index-backed constraints
- * with the same names, UNLOGGED, the partition bound check), copies the rows, and swaps it in
- * with the carriers, doing itself what the engine's own carriers do: re-owning serial
- * sequences, replacing views in place and dropping and recreating materialized views bare (no
- * owner, options, grants or comments: bringing those back is the carriers' job).
+ * A stand-in for the engine in carrier tests, without change log or replay: makes a copy of a
+ * table in sch_repnew the way the engine does (same columns, defaults, CHECK constraints,
+ * indexes and index-backed constraints with the same names, no identity, UNLOGGED, the
+ * partition bound check), copies the rows, and swaps it in with every carrier of
+ * {@link Carriers#all()}, in one transaction, as the engine's swap does.
  */
 final class SwapSimulator {
     private SwapSimulator() {
@@ -81,11 +80,6 @@ final class SwapSimulator {
             List<Carried> parts = new ArrayList<>();
             for (Carrier carrier : Carriers.all()) {
                 parts.add(carrier.capture(c, ref));
-                // The engine's carriers come right after Privileges, which must be first:
-                // OWNED BY needs the table to have the sequence's owner already.
-                if (carrier instanceof Privileges) {
-                    parts.add(engineStandIn(c, ref));
-                }
             }
             Carried all = Carried.concat(parts);
             run(st, all.beforeMove(), ran);
@@ -99,44 +93,6 @@ final class SwapSimulator {
             run(st, all.afterCommit(), ran);
             return new Swap(ran);
         }
-    }
-
-    /** What the engine's own carriers would do: serial sequences and dependent views. */
-    private static Carried engineStandIn(Connection c, TableRef ref) throws SQLException {
-        List<String> before = new ArrayList<>();
-        List<String> after = new ArrayList<>();
-        for (String[] seq : rows(c, """
-                SELECT quote_ident(n.nspname) || '.' || quote_ident(s.relname), quote_ident(a.attname)
-                  FROM pg_depend d JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
-                  JOIN pg_namespace n ON n.oid = s.relnamespace
-                  JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-                 WHERE d.refobjid = %d AND d.classid = 'pg_class'::regclass AND d.deptype = 'a'""".formatted(ref.oid()))) {
-            before.add("ALTER SEQUENCE " + seq[0] + " OWNED BY NONE");
-            after.add("ALTER SEQUENCE " + seq[0] + " OWNED BY " + ref.qualified() + "." + seq[1]);
-        }
-        // Like the engine: a view reading the table is replaced in place (same OID, so everything
-        // on it stays); a materialized view is dropped and created again bare, with its indexes.
-        for (String[] v : rows(c, """
-                SELECT DISTINCT quote_ident(n.nspname) || '.' || quote_ident(v.relname), v.relkind::text,
-                       pg_get_viewdef(v.oid), coalesce(array_to_string(v.reloptions, ', '), ''),
-                       coalesce((SELECT string_agg(pg_get_indexdef(i.indexrelid), ';' ORDER BY i.indexrelid)
-                                   FROM pg_index i WHERE i.indrelid = v.oid), '')
-                  FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid AND r.rulename = '_RETURN'
-                  JOIN pg_class v ON v.oid = r.ev_class JOIN pg_namespace n ON n.oid = v.relnamespace
-                 WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = %1$d AND v.oid <> %1$d
-                 ORDER BY 1""".formatted(ref.oid()))) {
-            String body = v[2].strip().endsWith(";") ? v[2].strip().substring(0, v[2].strip().length() - 1) : v[2];
-            if ("v".equals(v[1])) {
-                after.add("CREATE OR REPLACE VIEW " + v[0] + (v[3].isEmpty() ? "" : " WITH (" + v[3] + ")") + " AS " + body);
-                continue;
-            }
-            after.add("DROP MATERIALIZED VIEW " + v[0]);
-            after.add("CREATE MATERIALIZED VIEW " + v[0] + " AS " + body + " WITH DATA");
-            for (String index : v[4].isEmpty() ? new String[0] : v[4].split(";")) {
-                after.add(index);
-            }
-        }
-        return new Carried(before, after, List.of());
     }
 
     private static void run(Statement st, List<String> statements, List<String> ran) throws SQLException {
