@@ -10,7 +10,8 @@ import java.util.List;
  * Membership of the table in publications that list it by name, with the column list and row
  * filter (PostgreSQL 15). Publications FOR ALL TABLES or FOR TABLES IN SCHEMA take the new table
  * in by themselves once it is in the schema. Adding a table to a publication takes owning the
- * publication, which a table owner often does not: such tables are refused before the copy.
+ * publication, which a table owner often does not: such tables are refused before the copy, and
+ * so is every table while a publication FOR ALL TABLES exists.
  */
 public final class Publications implements Carrier {
 
@@ -29,9 +30,20 @@ public final class Publications implements Carrier {
              ORDER BY p.pubname
             """;
 
+    private static final String ALL_TABLES = """
+            SELECT p.pubname::text AS name FROM pg_catalog.pg_publication p WHERE p.puballtables ORDER BY 1
+            """;
+
     @Override
     public List<String> blockers(Connection c, TableRef table) throws SQLException {
         List<String> out = new ArrayList<>();
+        // Such a publication also publishes rpcl's copy and change log in sch_repnew: subscribers
+        // would receive rows for tables they do not have, and their apply would stop.
+        for (CatalogRows.Row r : CatalogRows.query(c, ALL_TABLES)) {
+            out.add("publication " + r.str("name") + " publishes all tables, so it would also send the copy of " + table.display()
+                    + " and its change log to its subscribers, whose replication would stop on tables they do not have"
+                    + " (publish the tables by name, or repack when no subscriber uses the publication)");
+        }
         for (CatalogRows.Row r : CatalogRows.query(c, MEMBERSHIPS, table.oid())) {
             if (!r.bool("can_alter")) {
                 out.add("table " + table.display() + " is in publication " + r.str("name") + ", owned by role "

@@ -114,6 +114,18 @@ class BlockersTest {
     }
 
     @Test
+    void aPublicationOfAllTablesWouldSendTheCopyToSubscribers() throws SQLException {
+        db.execute("CREATE TABLE public.published (id int PRIMARY KEY)");
+        db.executeAsAdmin("CREATE PUBLICATION everything FOR ALL TABLES");
+        try {
+            assertBlocked(blockers("published"), "publication everything publishes all tables");
+        } finally {
+            db.executeAsAdmin("DROP PUBLICATION everything");
+        }
+        assertEquals(List.of(), blockers("published"));
+    }
+
+    @Test
     void anOwnerWithoutCreateOnTheSchemaIsNamed() throws SQLException {
         db.execute("CREATE TABLE public.members_table (id int PRIMARY KEY)");
         db.executeAsAdmin("ALTER TABLE public.members_table OWNER TO " + member);
