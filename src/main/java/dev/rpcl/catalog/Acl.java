@@ -31,14 +31,15 @@ final class Acl {
     }
 
     /**
-     * Statements that make the relation's ACL (or one column's, when {@code column} is not null)
+     * Statements that make the relation's ACL ({@code kind} TABLE or SEQUENCE) (or one column's, when {@code column} is not null)
      * equal to {@code items}. Relation ACLs are cleared first (PUBLIC, the owner and every
      * grantee in {@code items}); a column of a new relation has none. Each statement runs as the role recorded as grantor
      * ({@code SET LOCAL ROLE}, which rpcl's user {@code me} may do as a member): a member of
      * several roles that hold grant options would otherwise be recorded as granting through any
      * one of them. {@code sessionRole} (current_setting('role')) is restored at the end.
      */
-    static List<String> replay(String target, String column, String owner, List<Item> items, String me, String sessionRole) {
+    static List<String> replay(String kind, String target, String column, String owner, List<Item> items, String me,
+            String sessionRole) {
         List<String> out = new ArrayList<>();
         String[] acting = {me};
         java.util.function.Consumer<String> actAs = role -> {
@@ -56,7 +57,7 @@ final class Acl {
             revoked.add(Sql.ident(owner));
             items.forEach(item -> revoked.add(grantee(item.grantee())));
             for (String grantee : revoked) {
-                out.add("REVOKE ALL ON TABLE " + target + " FROM " + grantee + " CASCADE");
+                out.add("REVOKE ALL ON " + kind + " " + target + " FROM " + grantee + " CASCADE");
             }
         }
         String cols = column == null ? "" : " (" + Sql.ident(column) + ")";
@@ -70,7 +71,7 @@ final class Acl {
                 i++;
             }
             actAs.accept(first.grantor());
-            out.add("GRANT " + String.join(", ", privileges) + " ON TABLE " + target + " TO "
+            out.add("GRANT " + String.join(", ", privileges) + " ON " + kind + " " + target + " TO "
                     + grantee(first.grantee()) + (first.grantable() ? " WITH GRANT OPTION" : ""));
         }
         if (!acting[0].equals(me)) {

@@ -16,6 +16,8 @@ public final class Carriers {
                 // sequence's owner, and later GRANTs are recorded with the owner as grantor.
                 new Privileges(),
                 new SequenceCarrier(),
+                // After SequenceCarrier, which creates the identity sequences again.
+                new IdentitySequences(),
                 new ForeignKeyCarrier(),
                 new ViewCarrier(),
                 new StorageOptions(),

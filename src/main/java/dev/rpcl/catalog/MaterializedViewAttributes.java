@@ -112,7 +112,7 @@ public final class MaterializedViewAttributes implements Carrier {
             }
         }
         for (Map.Entry<String, List<Acl.Item>> e : acl.entrySet()) {
-            out.addAll(Acl.replay(target, e.getKey().isEmpty() ? null : e.getKey(), v.str("owner"), e.getValue(), v.str("me"),
+            out.addAll(Acl.replay("TABLE", target, e.getKey().isEmpty() ? null : e.getKey(), v.str("owner"), e.getValue(), v.str("me"),
                     v.str("session_role")));
         }
         if (v.str("description") != null) {

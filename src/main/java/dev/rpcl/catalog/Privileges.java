@@ -102,7 +102,7 @@ public final class Privileges implements Carrier {
         }
         for (Map.Entry<String, List<Acl.Item>> e : byColumn.entrySet()) {
             String column = e.getKey().isEmpty() ? null : e.getKey();
-            after.addAll(Acl.replay(target, column, owner, e.getValue(), o.str("me"), o.str("session_role")));
+            after.addAll(Acl.replay("TABLE", target, column, owner, e.getValue(), o.str("me"), o.str("session_role")));
         }
         return new Carried(List.of(), after, List.of());
     }

@@ -135,6 +135,21 @@ class TableAttributesSwapTest {
     }
 
     @Test
+    void identitySequenceKeepsItsCommentAndExactPrivileges() throws Exception {
+        db.execute("CREATE TABLE public.tickets (id bigint GENERATED ALWAYS AS IDENTITY (CACHE 5) PRIMARY KEY, v text)",
+                "INSERT INTO public.tickets (v) SELECT 'x' FROM generate_series(1, 10)",
+                "COMMENT ON SEQUENCE public.tickets_id_seq IS 'ticket numbers'",
+                "GRANT SELECT ON SEQUENCE public.tickets_id_seq TO " + reader + " WITH GRANT OPTION",
+                "REVOKE UPDATE ON SEQUENCE public.tickets_id_seq FROM " + db.owner());
+        String before = db.schemaDump();
+        TableRef ref = SwapSimulator.prepare(db, "public", "tickets");
+        SwapSimulator.Swap swap = SwapSimulator.swap(db, ref);
+        SchemaDiff.assertSameSchema(before, db.schemaDump(), swap);
+        db.execute("INSERT INTO public.tickets (v) VALUES ('next')");
+        assertEquals("11", db.scalar("SELECT max(id) FROM public.tickets"));
+    }
+
+    @Test
     void plainTableNeedsNoStatementsButTheMove() throws Exception {
         db.execute("CREATE TABLE public.plain (id int PRIMARY KEY, v text)", "INSERT INTO public.plain VALUES (1, 'a')");
         TableRef ref = SwapSimulator.prepare(db, "public", "plain");
