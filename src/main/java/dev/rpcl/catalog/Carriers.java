@@ -21,6 +21,7 @@ public final class Carriers {
                 new ForeignKeyCarrier(),
                 new ViewCarrier(),
                 new StorageOptions(),
+                new IndexStatisticsTargets(),
                 // After ForeignKeyCarrier: comments on the foreign keys it adds again.
                 new Comments(),
                 new ExtendedStatistics(),

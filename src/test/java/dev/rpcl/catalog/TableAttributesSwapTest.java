@@ -54,6 +54,8 @@ class TableAttributesSwapTest {
                     region text)""",
                 "CREATE UNIQUE INDEX accounts_email_key ON public.accounts (email)",
                 "CREATE INDEX accounts_region_idx ON public.accounts (region) WITH (fillfactor = 70)",
+                "CREATE INDEX accounts_email_domain ON public.accounts (split_part(email, '@', 2), lower(region))",
+                "ALTER INDEX public.accounts_email_domain ALTER COLUMN 2 SET STATISTICS 800",
                 "INSERT INTO public.accounts (email, balance, note, region)"
                         + " SELECT 'user' || g || '@example.com', g, repeat('n', g % 50), 'r' || (g % 7) FROM generate_series(1, 2000) g",
                 "ALTER TABLE public.accounts SET (fillfactor = 80, autovacuum_vacuum_scale_factor = 0.01,"
