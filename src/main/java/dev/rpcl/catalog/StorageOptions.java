@@ -13,7 +13,7 @@ import java.util.Objects;
 /**
  * Table and column settings that live in pg_class and pg_attribute: reloptions (the toast
  * table's too), per-column statistics targets, attoptions, storage and compression, CLUSTER ON
- * and the replica identity. Each is compared with the copy's and only differences are set, all
+ * and the replica identity, and being a typed table (OF type). Each is compared with the copy's and only differences are set, all
  * in one ALTER TABLE, so that whatever the copy was created with ends up equal to the original;
  * except the table's own reloptions, which the engine sets at creation, possibly changed on
  * purpose by table_conf: of those only the ones the copy lacks are added.
@@ -23,10 +23,12 @@ import java.util.Objects;
 public final class StorageOptions implements Carrier {
 
     private static final String BLOCKERS = """
-            SELECT t.spcname
+            SELECT t.spcname::text AS tablespace, NOT pg_catalog.has_tablespace_privilege(t.oid, 'CREATE') AS no_create,
+                   am.amname::text AS access_method
               FROM pg_catalog.pg_class c
-              JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace
-             WHERE c.oid = ? AND NOT pg_catalog.has_tablespace_privilege(t.oid, 'CREATE')
+              LEFT JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace
+              LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
+             WHERE c.oid = ?
             """;
 
     private static final String TABLE = """
@@ -35,6 +37,10 @@ public final class StorageOptions implements Carrier {
                    o.relreplident::text AS o_ident, n.relreplident::text AS n_ident,
                    o.relpersistence::text AS o_persistence, n.relpersistence::text AS n_persistence,
                    o.reltablespace = n.reltablespace AS same_tablespace,
+                   o.reloftype = n.reloftype AS same_type,
+                   (SELECT tn.nspname::text FROM pg_catalog.pg_type ty JOIN pg_catalog.pg_namespace tn ON tn.oid = ty.typnamespace
+                     WHERE ty.oid = o.reloftype) AS of_type_schema,
+                   (SELECT ty.typname::text FROM pg_catalog.pg_type ty WHERE ty.oid = o.reloftype) AS of_type_name,
                    (SELECT ic.relname::text FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
                      WHERE i.indrelid = o.oid AND i.indisreplident) AS o_ident_index,
                    (SELECT ic.relname::text FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
@@ -67,9 +73,15 @@ public final class StorageOptions implements Carrier {
     public List<String> blockers(Connection c, TableRef table) throws SQLException {
         List<String> out = new ArrayList<>();
         for (CatalogRows.Row r : CatalogRows.query(c, BLOCKERS, table.oid())) {
-            out.add("table " + table.display() + " is in tablespace " + r.str("spcname")
-                    + ", where rpcl's user may not create the copy (GRANT CREATE ON TABLESPACE " + r.str("spcname")
-                    + " TO the rpcl user)");
+            if (r.str("tablespace") != null && r.bool("no_create")) {
+                out.add("table " + table.display() + " is in tablespace " + r.str("tablespace")
+                        + ", where rpcl's user may not create the copy (GRANT CREATE ON TABLESPACE " + r.str("tablespace")
+                        + " TO the rpcl user)");
+            }
+            if (!"heap".equals(r.str("access_method"))) {
+                out.add("table " + table.display() + " uses the table access method " + r.str("access_method")
+                        + ", and rpcl builds its copies with heap only");
+            }
         }
         return out;
     }
@@ -89,6 +101,10 @@ public final class StorageOptions implements Carrier {
         actions.addAll(options("toast.", t.list("o_toast"), t.list("n_toast")));
         for (CatalogRows.Row col : CatalogRows.query(c, COLUMNS, table.copyQualified(), table.oid())) {
             actions.addAll(column(col));
+        }
+        if (!t.bool("same_type")) {
+            // A typed table (CREATE TABLE ... OF type): the copy has the same columns, so it can be typed too.
+            actions.add(t.str("of_type_name") == null ? "NOT OF" : "OF " + Sql.qualified(t.str("of_type_schema"), t.str("of_type_name")));
         }
         String cluster = t.str("o_cluster");
         if (!Objects.equals(cluster, t.str("n_cluster"))) {

@@ -126,6 +126,13 @@ class BlockersTest {
     }
 
     @Test
+    void aTableOfAnotherAccessMethodIsRefused() throws SQLException {
+        db.executeAsAdmin("CREATE ACCESS METHOD heap_alias TYPE TABLE HANDLER heap_tableam_handler");
+        db.execute("CREATE TABLE public.other_am (id int PRIMARY KEY) USING heap_alias");
+        assertBlocked(blockers("other_am"), "table public.other_am uses the table access method heap_alias");
+    }
+
+    @Test
     void anOwnerWithoutCreateOnTheSchemaIsNamed() throws SQLException {
         db.execute("CREATE TABLE public.members_table (id int PRIMARY KEY)");
         db.executeAsAdmin("ALTER TABLE public.members_table OWNER TO " + member);

@@ -152,6 +152,18 @@ class TableAttributesSwapTest {
     }
 
     @Test
+    void typedTableStaysTyped() throws Exception {
+        db.execute("CREATE TYPE public.point_row AS (id int, x numeric, y numeric)",
+                "CREATE TABLE public.points OF public.point_row (PRIMARY KEY (id), x WITH OPTIONS NOT NULL)",
+                "INSERT INTO public.points SELECT g, g, g FROM generate_series(1, 50) g");
+        String before = db.schemaDump();
+        TableRef ref = SwapSimulator.prepare(db, "public", "points");
+        assertEquals(List.of(), SwapSimulator.blockers(db, ref));
+        SwapSimulator.Swap swap = SwapSimulator.swap(db, ref);
+        SchemaDiff.assertSameSchema(before, db.schemaDump(), swap);
+    }
+
+    @Test
     void plainTableNeedsNoStatementsButTheMove() throws Exception {
         db.execute("CREATE TABLE public.plain (id int PRIMARY KEY, v text)", "INSERT INTO public.plain VALUES (1, 'a')");
         TableRef ref = SwapSimulator.prepare(db, "public", "plain");
