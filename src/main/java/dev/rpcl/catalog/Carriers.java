@@ -11,9 +11,10 @@ public final class Carriers {
         return List.of(
                 // Refuse, before any copy, tables with objects that nothing here recreates.
                 new UnhandledDependents(),
-                new RowTypeUsers(),
-                // The owner first: ALTER SEQUENCE ... OWNED BY needs the table to have the
-                // sequence's owner, and later GRANTs are recorded with the owner as grantor.
+                new RowTypeCarrier(),
+                // The owner first (the engine also sets it right after the move): ALTER SEQUENCE
+                // ... OWNED BY needs the table to have the sequence's owner, and later GRANTs are
+                // recorded with the owner as grantor.
                 new Privileges(),
                 new SequenceCarrier(),
                 // After SequenceCarrier, which creates the identity sequences again.

@@ -44,7 +44,8 @@ public final class TableSelector {
                  GROUP BY t.oid
             )
             SELECT t.oid, t.nspname, t.relname, t.relkind, t.relispartition, t.relhassubclass,
-                   pg_catalog.pg_has_role(current_user, t.relowner, 'USAGE') AS owned,
+                   pg_catalog.pg_has_role(current_user, t.relowner, 'USAGE') AS owned, current_user AS me,
+                   pg_catalog.pg_get_userbyid(t.relowner) AS owner,
                    pg_catalog.pg_total_relation_size(t.oid) AS total_bytes,
                    CASE WHEN t.reltuples < 0 OR w.row_width IS NULL THEN 0
                         ELSE greatest(0, t.relpages - ceil(t.reltuples * (24 + 4 + w.row_width)
@@ -100,7 +101,8 @@ public final class TableSelector {
                     } else if (rs.getBoolean("relhassubclass") || rs.getBoolean("inherits")) {
                         reason = "it takes part in table inheritance, which a rename-based swap would break";
                     } else if (!rs.getBoolean("owned")) {
-                        reason = "the connection's user " + "is not its owner (only the owner can swap a table)";
+                        reason = "it belongs to " + rs.getString("owner") + " and the connection's user " + rs.getString("me")
+                                + " is not a member of that role (only the owner can swap a table)";
                     }
                     out.add(new Candidate(oid, schema, name, List.of(), null, rs.getLong("total_bytes"),
                             rs.getLong("wasted_bytes"), reason));

@@ -96,6 +96,23 @@ final class CopyPhase {
         }
     }
 
+    /**
+     * When the user repacks a table of a role it belongs to, the new table must belong to that
+     * role too. Run inside the swap, after the move: PostgreSQL requires the new owner to have
+     * CREATE on the table's schema, which it has on the original schema, not on sch_repnew.
+     */
+    static String ownerStatement(Connection c, RepackTable t) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class c
+                 WHERE c.oid = ? AND c.relowner <> (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user)
+                """)) {
+            ps.setLong(1, t.ref().oid());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? "ALTER TABLE " + t.original() + " OWNER TO " + Sql.ident(rs.getString(1)) : null;
+            }
+        }
+    }
+
     /** The NOT VALID CHECK constraints, added to the copy inside the swap. */
     static List<String> notValidChecks(Connection c, RepackTable t) throws SQLException {
         List<String> out = new ArrayList<>();

@@ -137,26 +137,34 @@ final class IndexPhase {
                     long start = System.nanoTime();
                     try (Connection c = db.connect()) {
                         Database.setApplicationName(c, t.display(), "create indices");
+                        TableRepack.sessionDefaults(c);
                         build(c, job);
                     }
                     LOG.info("{}: built index {} in {} ms", t.display(), job.name(), (System.nanoTime() - start) / 1_000_000);
                     return null;
                 }));
             }
+            // Wait for every build, even after a failure, so no build still runs when the copy is dropped.
+            Throwable first = null;
             for (Future<?> f : futures) {
-                f.get();
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    first = first == null ? e.getCause() : first;
+                }
+            }
+            if (first instanceof SQLException sql) {
+                throw sql;
+            }
+            if (first instanceof RuntimeException re) {
+                throw re;
+            }
+            if (first != null) {
+                throw new SQLException(first);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new SQLException("interrupted while building the indexes of " + t.display(), e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof SQLException sql) {
-                throw sql;
-            }
-            if (e.getCause() instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new SQLException(e.getCause());
         } finally {
             pool.shutdownNow();
         }

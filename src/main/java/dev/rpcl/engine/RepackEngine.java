@@ -242,9 +242,10 @@ public final class RepackEngine {
             }
             work.swapLoop(c);
             long sizeAfter = Sizes.total(c, t.ref().schema(), t.ref().name());
-            LOG.info("{}: repacked in {} ms: {} -> {}, {} rows copied, {} log rows replayed, lock held {} ms", t.display(),
-                    (System.nanoTime() - start) / 1_000_000, Sizes.human(cand.totalBytes()), Sizes.human(sizeAfter),
-                    work.rowsCopied, work.rowsReplayed, work.lockHeldMs);
+            LOG.info("{}: repacked in {} ms: {} -> {}, {} rows copied, {} log rows replayed, {} lock attempt(s), lock held {} ms;"
+                    + " time per step (ms): {}", t.display(), (System.nanoTime() - start) / 1_000_000,
+                    Sizes.human(cand.totalBytes()), Sizes.human(sizeAfter), work.rowsCopied, work.rowsReplayed,
+                    work.lockAttempts, work.lockHeldMs, work.timings());
             return result(t, cand, TableResult.Status.REPACKED, null, work, sizeAfter);
         } catch (TableRepack.Stopped s) {
             LOG.warn("{}: stop requested; cleaning up the unfinished repack", t.display());

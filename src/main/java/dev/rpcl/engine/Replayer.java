@@ -72,9 +72,10 @@ final class Replayer {
             st.execute("DELETE FROM " + batch);
             long rows;
             if (maxRows > 0) {
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + batch + " SELECT l.i_id, l.b_truncate, "
-                        + t.keyList("l") + " FROM " + t.log() + " l WHERE l.i_xid IN (SELECT f.i_xid FROM (SELECT i_xid FROM "
-                        + t.log() + " ORDER BY i_id LIMIT ?) f)")) {
+                // Taking the rows out of the log as they are read deletes exactly the ids read, in one pass.
+                try (PreparedStatement ps = c.prepareStatement("WITH taken AS (DELETE FROM " + t.log() + " l WHERE l.i_xid IN"
+                        + " (SELECT f.i_xid FROM (SELECT i_xid FROM " + t.log() + " ORDER BY i_id LIMIT ?) f)"
+                        + " RETURNING l.i_id, l.b_truncate, " + t.keyList("l") + ") INSERT INTO " + batch + " SELECT * FROM taken")) {
                     ps.setInt(1, maxRows);
                     rows = ps.executeUpdate();
                 }
@@ -91,11 +92,10 @@ final class Replayer {
             }
             if (truncated) {
                 LOG.info("{}: the original was truncated during the repack; reloading the copy from it", t.display());
-                rows = fillEverything(st);
+                rows += fillEverything(st);
                 st.execute("DELETE FROM " + t.copy());
                 long keys = st.executeUpdate("INSERT INTO " + t.copy() + " (" + cols.insert() + ") SELECT " + cols.select()
                         + " FROM ONLY " + t.original() + " o");
-                st.executeUpdate("DELETE FROM " + t.log() + " WHERE i_id IN (SELECT i_id FROM " + batch + ")");
                 return new Batch(rows, keys, true);
             }
             Savepoint sp = c.setSavepoint();
@@ -110,24 +110,22 @@ final class Replayer {
                 c.rollback(sp);
                 LOG.info("{}: a replay batch collided on a unique value moved by a later transaction ({}); "
                         + "replaying every visible change instead", t.display(), e.getMessage().replace('\n', ' '));
-                rows = fillEverything(st);
+                rows += fillEverything(st);
                 return new Batch(rows, applyBatch(st), true);
             }
         }
     }
 
+    /** Adds every log row the snapshot sees to the batch (taking them out of the log). */
     private long fillEverything(Statement st) throws SQLException {
-        st.execute("DELETE FROM " + batch);
-        return st.executeUpdate("INSERT INTO " + batch + " SELECT i_id, b_truncate, " + t.keyList(null) + " FROM " + t.log());
+        return st.executeUpdate("WITH taken AS (DELETE FROM " + t.log() + " RETURNING i_id, b_truncate, " + t.keyList(null)
+                + ") INSERT INTO " + batch + " SELECT * FROM taken");
     }
 
-    /** Deletes the batch's keys from the copy, re-reads them from the original, deletes the log ids read. */
+    /** Deletes the batch's keys from the copy and re-reads them from the original. */
     private long applyBatch(Statement st) throws SQLException {
-        st.executeUpdate("DELETE FROM " + t.copy() + " c USING (SELECT DISTINCT " + t.keyList(null) + " FROM " + batch
-                + " WHERE NOT b_truncate) b WHERE " + t.keyJoin("c", "b"));
-        long keys = st.executeUpdate("INSERT INTO " + t.copy() + " (" + cols.insert() + ") SELECT " + cols.select()
+        st.executeUpdate("DELETE FROM " + t.copy() + " c USING " + batch + " b WHERE " + t.keyJoin("c", "b"));
+        return st.executeUpdate("INSERT INTO " + t.copy() + " (" + cols.insert() + ") SELECT " + cols.select()
                 + " FROM ONLY " + t.original() + " o WHERE EXISTS (SELECT 1 FROM " + batch + " b WHERE " + t.keyJoin("o", "b") + ")");
-        st.executeUpdate("DELETE FROM " + t.log() + " WHERE i_id IN (SELECT i_id FROM " + batch + ")");
-        return keys;
     }
 }

@@ -69,12 +69,16 @@ final class SwapPhase {
                 parts.add(carrier.capture(c, t.ref()));
             }
             Carried carried = Carried.concat(parts);
+            String owner = CopyPhase.ownerStatement(c, t);
             run(st, carried.beforeMove());
             String parked = "old_" + t.ref().oid();
             st.execute("ALTER TABLE " + t.original() + " RENAME TO " + Sql.ident(parked));
             st.execute("ALTER TABLE " + Sql.qualified(t.ref().schema(), parked) + " SET SCHEMA " + Sql.ident(HelperSchema.DROP_SCHEMA));
             st.execute("ALTER TABLE " + t.copy() + " SET SCHEMA " + Sql.ident(t.ref().schema()));
             st.execute("ALTER TABLE " + Sql.qualified(t.ref().schema(), t.ref().copyName()) + " RENAME TO " + Sql.ident(t.ref().name()));
+            if (owner != null) {
+                st.execute(owner);
+            }
             run(st, carried.afterMove());
             dropOld(st, t, parked);
             ChangeLog.dropLogAndFunctions(st, t);

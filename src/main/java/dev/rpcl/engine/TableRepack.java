@@ -80,9 +80,21 @@ final class TableRepack {
         RepackState.timing(c, t, step.dbValue(), ms);
     }
 
+    /**
+     * A role's statement_timeout would cancel a long copy or index build half way; rpcl's own
+     * waits are bounded by lock_timeout instead.
+     */
+    static void sessionDefaults(Connection c) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("SET statement_timeout = 0");
+            st.execute("SET idle_in_transaction_session_timeout = 0");
+        }
+    }
+
     /** From nothing to a copy that is filled, indexed and caught up with the original. */
     void prepare(Connection c) throws SQLException {
         long start = System.nanoTime();
+        sessionDefaults(c);
         enter(c, Step.CREATE_TABLE);
         c.setAutoCommit(false);
         try (Statement st = c.createStatement()) {
@@ -136,6 +148,7 @@ final class TableRepack {
 
     /** A prepared table found intact by a later run: pick up its fingerprint and column lists. */
     void resume(Connection c, String storedFingerprint) throws SQLException {
+        sessionDefaults(c);
         fingerprint = storedFingerprint;
         cols = CopyPhase.columnLists(c, t, opts.customizer());
         replayer = new Replayer(t, cols);

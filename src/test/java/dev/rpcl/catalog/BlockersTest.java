@@ -64,11 +64,11 @@ class BlockersTest {
                 "CREATE TABLE public.people_batches (members public.people[])",
                 "CREATE DOMAIN public.person AS public.people");
         assertBlocked(blockers("people"),
-                "function full_name(people) uses the row type of table public.people",
-                "function all_people() uses the row type",
-                "column person of table people_history uses the row type",
-                "column members of table people_batches uses the row type",
-                "type person uses the row type");
+                "function full_name(people) uses the table's row type",
+                "function all_people() uses the table's row type",
+                "column person of table people_history uses the table's row type",
+                "column members of table people_batches uses the table's row type",
+                "type person uses the table's row type");
     }
 
     @Test

@@ -33,6 +33,32 @@ class RepackFidelityTest {
     @AfterAll
     static void dropDatabase() {
         db.close();
+        try (var c = db.server().admin("postgres"); var st = c.createStatement()) {
+            st.execute("DROP ROLE IF EXISTS " + groupRole());
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String groupRole() {
+        return db.owner() + "_group";
+    }
+
+    @Test
+    @Timeout(120)
+    void aTableOwnedByARoleTheUserBelongsToKeepsThatOwner() {
+        db.executeAsAdmin("CREATE ROLE " + groupRole() + " NOLOGIN", "GRANT " + groupRole() + " TO " + db.owner(),
+                "GRANT CREATE ON SCHEMA public TO " + groupRole());
+        db.execute("CREATE TABLE group_owned (id int PRIMARY KEY, v text)",
+                "INSERT INTO group_owned SELECT i, 'v' FROM generate_series(1, 1000) i",
+                "ALTER TABLE group_owned OWNER TO " + groupRole());
+        db.writeConfig(home, "default", "main", "tables = ['public.group_owned']\ncheck_time = \"0\"");
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        String before = db.scalar("SELECT 'group_owned'::regclass::oid");
+        CliRun run = CliRun.run(home, "repack_tables");
+        assertEquals(0, run.exitCode(), run::toString);
+        assertTrue(!before.equals(db.scalar("SELECT 'group_owned'::regclass::oid")), "swapped");
+        assertEquals(groupRole(), db.scalar("SELECT relowner::regrole::text FROM pg_class WHERE oid = 'group_owned'::regclass"));
     }
 
     @Test

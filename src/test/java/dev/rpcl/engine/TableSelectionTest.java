@@ -121,6 +121,32 @@ class TableSelectionTest {
 
     @Test
     @Timeout(60)
+    void aTableWhoseRowTypeIsUsedElsewhereIsSkippedNamingTheUser() {
+        db.execute("CREATE SCHEMA typed", "CREATE TABLE typed.t (id int PRIMARY KEY, v text)",
+                "CREATE FUNCTION typed.describe(r typed.t) RETURNS text LANGUAGE sql AS 'SELECT r.v'",
+                "INSERT INTO typed.t VALUES (1, 'one')");
+        db.writeConfig(home, "default", "main", "schemas = ['typed']\ncheck_time = \"0\"");
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        CliRun run = CliRun.run(home, "repack_tables");
+        assertEquals(3, run.exitCode(), run::toString);
+        assertTrue(run.out().lines().anyMatch(l -> l.contains("typed.t") && l.contains("skipped")
+                && l.contains("function typed.describe(typed.t) uses the table's row type")), run::toString);
+        assertEquals("one", db.scalar("SELECT typed.describe(t) FROM typed.t"));
+    }
+
+    @Test
+    @Timeout(60)
+    void withoutTheHelperSchemaRepackTablesSaysToRunCreateSchema() {
+        try (TestDatabase empty = TestDatabase.create(TableSelectionTest.class)) {
+            empty.writeConfig(home, "default", "main", "");
+            CliRun run = CliRun.run(home, "repack_tables");
+            assertEquals(1, run.exitCode(), run::toString);
+            assertTrue(run.err().contains("Run: rpcl create_schema --connection main"), run::toString);
+        }
+    }
+
+    @Test
+    @Timeout(60)
     void aBadDeadlockResolutionIsRejectedWithTheKeyAndTheAllowedValues() {
         db.writeConfig(home, "default", "main", "deadlock_resolution = \"shoot\"");
         CliRun run = CliRun.run(home, "repack_tables");
