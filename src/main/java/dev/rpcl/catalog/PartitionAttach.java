@@ -30,6 +30,8 @@ public final class PartitionAttach implements Carrier {
                    EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
                             WHERE k.contype = 'f' AND k.confrelid = o.oid) AS referenced,
                    EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
+                            WHERE k.contype = 'f' AND k.conrelid = o.oid AND k.conparentid <> 0) AS inherits_foreign_keys,
+                   EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
                             WHERE k.conrelid = pg_catalog.to_regclass(?) AND k.conname = ?) AS copy_has_check
               FROM pg_catalog.pg_class o
               JOIN pg_catalog.pg_inherits i ON i.inhrelid = o.oid
@@ -66,6 +68,10 @@ public final class PartitionAttach implements Carrier {
                 out.add("table " + table.display() + " is a partition of " + parent + ", owned by role " + r.str("parent_owner")
                         + ", and rpcl's user is not a member of it, so it cannot detach and attach the partition (GRANT "
                         + r.str("parent_owner") + " TO the rpcl user)");
+            }
+            if (r.bool("inherits_foreign_keys")) {
+                out.add("table " + table.display() + " is a partition of " + parent + ", whose foreign keys attaching the"
+                        + " new partition would check again row by row while the tables are locked");
             }
             if (r.bool("referenced")) {
                 out.add("table " + table.display() + " is a partition of " + parent + ", which foreign keys reference:"
