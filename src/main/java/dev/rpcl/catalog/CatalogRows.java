@@ -36,6 +36,12 @@ final class CatalogRows {
             return ((Number) values.get(label)).longValue();
         }
 
+        /** A number that may be NULL. */
+        Long numOrNull(String label) {
+            Object v = values.get(label);
+            return v == null ? null : ((Number) v).longValue();
+        }
+
         @SuppressWarnings("unchecked")
         List<String> list(String label) {
             Object v = values.get(label);

@@ -31,8 +31,8 @@ public final class IndexStatisticsTargets implements Carrier {
     public Carried capture(Connection c, TableRef table) throws SQLException {
         List<String> after = new ArrayList<>();
         for (CatalogRows.Row r : CatalogRows.query(c, TARGETS, table.copyQualified(), table.oid())) {
-            Object copyTarget = r.values().get("copy_target");
-            if (copyTarget == null || ((Number) copyTarget).longValue() != r.num("target")) {
+            Long copyTarget = r.numOrNull("copy_target");
+            if (copyTarget == null || copyTarget != r.num("target")) {
                 after.add("ALTER INDEX " + Sql.qualified(table.schema(), r.str("index_name")) + " ALTER COLUMN " + r.num("attnum")
                         + " SET STATISTICS " + r.num("target"));
             }
