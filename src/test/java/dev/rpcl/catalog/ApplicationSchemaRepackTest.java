@@ -217,6 +217,36 @@ class ApplicationSchemaRepackTest {
     }
 
     @Test
+    void aForcedRowSecurityTableIsRepackedWholeWhenTheRpclUserBypassesRowSecurity() throws Exception {
+        String ro = roles.name("shop_ro");
+        db.execute("CREATE TABLE public.vault (id int PRIMARY KEY, owner_name text NOT NULL)",
+                "INSERT INTO public.vault SELECT g, CASE WHEN g % 2 = 0 THEN '" + ro + "' ELSE 'other' END FROM generate_series(1, 1000) g",
+                "DELETE FROM public.vault WHERE id % 5 = 0",
+                "GRANT SELECT ON public.vault TO " + ro,
+                "ALTER TABLE public.vault ENABLE ROW LEVEL SECURITY",
+                "ALTER TABLE public.vault FORCE ROW LEVEL SECURITY",
+                "CREATE POLICY vault_own ON public.vault FOR SELECT USING (owner_name = current_user)");
+        String before = SchemaDiff.normalize(db.schemaDump());
+        db.writeConfig(home, "default", "shop", "tables = ['public.vault']\ncheck_time = \"0\"");
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        CliRun refused = CliRun.run(home, "repack_tables");
+        assertEquals(3, refused.exitCode(), refused::toString);
+        assertTrue(refused.out().contains("FORCE ROW LEVEL SECURITY"), refused::toString);
+
+        db.executeAsAdmin("ALTER ROLE " + db.owner() + " BYPASSRLS");
+        try {
+            CliRun run = CliRun.run(home, "repack_tables");
+            assertEquals(0, run.exitCode(), run::toString);
+        } finally {
+            db.executeAsAdmin("ALTER ROLE " + db.owner() + " NOBYPASSRLS");
+        }
+        SchemaDiff.assertSameSchema(before, db.schemaDump(), null);
+        db.executeAsAdmin("ALTER TABLE public.vault NO FORCE ROW LEVEL SECURITY");
+        assertEquals("800", db.scalar("SELECT count(*) FROM public.vault"), "every row was copied, not only the visible ones");
+        assertEquals("400", roles.scalar(ro, "SELECT count(*) FROM public.vault"), "the policy still filters");
+    }
+
+    @Test
     void aTableWithAnObjectRpclCannotCarryIsSkippedBeforeAnyCopy() throws Exception {
         db.execute("CREATE TABLE public.parcels (id int PRIMARY KEY, weight int NOT NULL)",
                 "INSERT INTO public.parcels SELECT g, g FROM generate_series(1, 1000) g",
