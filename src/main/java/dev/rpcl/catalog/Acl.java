@@ -31,12 +31,13 @@ final class Acl {
     }
 
     /**
-     * Statements that make the relation's ACL ({@code kind} TABLE or SEQUENCE) (or one column's, when {@code column} is not null)
-     * equal to {@code items}. Relation ACLs are cleared first (PUBLIC, the owner and every
-     * grantee in {@code items}); a column of a new relation has none. Each statement runs as the role recorded as grantor
-     * ({@code SET LOCAL ROLE}, which rpcl's user {@code me} may do as a member): a member of
-     * several roles that hold grant options would otherwise be recorded as granting through any
-     * one of them. {@code sessionRole} (current_setting('role')) is restored at the end.
+     * Statements that make the ACL of a relation ({@code kind} TABLE or SEQUENCE), or of one of
+     * its columns when {@code column} is not null, equal to {@code items}. A relation's ACL is
+     * cleared first (PUBLIC, the owner and every grantee in {@code items}); a column of a new
+     * relation has none. Each statement runs as the role recorded as grantor ({@code SET LOCAL
+     * ROLE}, which rpcl's user {@code me} may do as a member of it): a member of several roles
+     * holding grant options would otherwise be recorded as granting through any one of them.
+     * {@code sessionRole} (current_setting('role')) is restored at the end.
      */
     static List<String> replay(String kind, String target, String column, String owner, List<Item> items, String me,
             String sessionRole) {
