@@ -142,7 +142,8 @@ final class TableConfParser {
             } else if (key.equals(FILLFACTOR)) {
                 legacyTables.put(new TableName(schema, table), fillfactor(value, path));
             } else if (key.equals(CLEANUP_NULLS) || key.equals(REMOVE_KEYS)) {
-                warn(key, path, "a JSON rule names its column: write COLUMN." + key + " = ...");
+                warn(key, path, "a JSON rule names its column: write COLUMN." + key
+                        + (key.equals(CLEANUP_NULLS) ? " = true" : " = [\"key1\"]"));
             } else {
                 warn(key, path, "[SCHEMA.TABLE] holds COLUMN.cleanup_nulls and COLUMN.remove_keys");
             }
@@ -172,6 +173,9 @@ final class TableConfParser {
                     + ": cleanup_nulls wins, as in repcloud, and the keys are not removed.");
         } else if (t.keySet().contains(REMOVE_KEYS) && removeKeys.isEmpty()) {
             warnings.add("remove_keys is empty for " + where + ": no key is removed.");
+        }
+        if (!t.keySet().contains(CLEANUP_NULLS) && !t.keySet().contains(REMOVE_KEYS)) {
+            return;
         }
         rules.computeIfAbsent(new TableName(schema, table), k -> new LinkedHashMap<>())
                 .put(column, new ColumnRule(column, section, cleanupNulls, removeKeys));
