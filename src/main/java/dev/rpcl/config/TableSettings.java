@@ -8,7 +8,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -43,16 +42,6 @@ public final class TableSettings {
         return fillfactor == null ? null : fillfactor.section();
     }
 
-    /**
-     * {@code ALTER TABLE <copy> SET (fillfactor = N)}, to run on the empty copy before the data
-     * is copied and after any reloptions carried over from the original, so the configured
-     * value is the one the repacked table keeps.
-     */
-    public Optional<String> fillfactorStatement(String qualifiedCopy) {
-        return fillfactor == null ? Optional.empty()
-                : Optional.of("ALTER TABLE " + qualifiedCopy + " SET (fillfactor = " + fillfactor.value() + ")");
-    }
-
     /** The JSON rules by column name. */
     public Map<String, ColumnRule> rules() {
         return rules;
@@ -63,27 +52,48 @@ public final class TableSettings {
     }
 
     /**
+     * The copy's storage options: the original's, given as name -> value, with the configured
+     * fillfactor in place of the original's. The engine creates the copy WITH these, so the
+     * rows are written with the configured fillfactor and the repacked table keeps it.
+     */
+    public Map<String, String> storageOptions(Map<String, String> original) {
+        if (fillfactor == null) {
+            return original;
+        }
+        Map<String, String> options = new LinkedHashMap<>(original);
+        options.put("fillfactor", Integer.toString(fillfactor.value()));
+        return options;
+    }
+
+    /**
      * The SELECT-list expression for one column: the column itself, {@code json_strip_nulls},
-     * {@code jsonb_strip_nulls}, or the removal of top-level keys from jsonb objects (other jsonb
-     * values pass unchanged: {@code -} would fail on a scalar and remove elements from an array).
+     * {@code jsonb_strip_nulls}, or the removal of top-level keys from jsonb objects.
      * {@code alias} qualifies the column reference when not null.
      */
     public String selectExpression(String column, String type, String alias) {
-        String ref = alias == null ? Sql.ident(column) : Sql.ident(alias) + "." + Sql.ident(column);
+        return cleanupExpression(column, type, alias == null ? Sql.ident(column) : Sql.ident(alias) + "." + Sql.ident(column));
+    }
+
+    /**
+     * The same as {@link #selectExpression}, for a caller that already holds the quoted
+     * reference to the column, e.g. {@code o."payload"}. Other jsonb values than objects pass
+     * unchanged through remove_keys: {@code -} fails on a scalar and removes elements from an array.
+     */
+    public String cleanupExpression(String column, String type, String reference) {
         ColumnRule rule = rules.get(column);
         if (rule == null || !rule.changesValues()) {
-            return ref;
+            return reference;
         }
         String problem = typeProblem(rule, type);
         if (problem != null) {
             throw RpclException.badInput(where(rule) + problem);
         }
         if (rule.cleanupNulls()) {
-            return ("json".equals(type) ? "json_strip_nulls(" : "jsonb_strip_nulls(") + ref + ")";
+            return ("json".equals(type) ? "json_strip_nulls(" : "jsonb_strip_nulls(") + reference + ")";
         }
         String keys = rule.removeKeys().stream().map(Sql::literal).collect(Collectors.joining(", "));
-        return "CASE WHEN jsonb_typeof(" + ref + ") = 'object' THEN " + ref + " - ARRAY[" + keys
-                + "]::text[] ELSE " + ref + " END";
+        return "CASE WHEN jsonb_typeof(" + reference + ") = 'object' THEN " + reference + " - ARRAY[" + keys
+                + "]::text[] ELSE " + reference + " END";
     }
 
     /** The SELECT list for the columns in their order, each through {@link #selectExpression}. */

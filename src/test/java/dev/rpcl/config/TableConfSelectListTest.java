@@ -9,6 +9,8 @@ import dev.rpcl.testing.TestDatabase;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -140,20 +142,29 @@ class TableConfSelectListTest {
     }
 
     @Test
-    void configuredFillfactorIsWhatTheTableKeeps() throws Exception {
+    void copyCreatedWithTheStorageOptionsKeepsTheConfiguredFillfactor() throws Exception {
         db.execute("CREATE TABLE filled (id int PRIMARY KEY, v text) WITH (fillfactor = 90, autovacuum_enabled = false)");
         TableSettings settings = TableConf.parse(FILE, "[storage]\nfillfactor = 100\n[storage.public.filled]\nfillfactor = 30\n")
                 .settingsFor("public", "filled");
-        db.execute(settings.fillfactorStatement("\"public\".\"filled\"").orElseThrow());
+        Map<String, String> options = settings.storageOptions(Map.of("fillfactor", "90", "autovacuum_enabled", "false"));
+        db.execute("CREATE TABLE filled_copy (LIKE filled) WITH (" + options.entrySet().stream()
+                .map(e -> e.getKey() + " = " + e.getValue()).sorted().collect(Collectors.joining(", ")) + ")");
         assertEquals("{autovacuum_enabled=false,fillfactor=30}",
-                db.scalar("SELECT array(SELECT unnest(reloptions) ORDER BY 1)::text FROM pg_class WHERE oid = 'public.filled'::regclass"));
+                db.scalar("SELECT array(SELECT unnest(reloptions) ORDER BY 1)::text FROM pg_class WHERE oid = 'public.filled_copy'::regclass"));
 
         // A fillfactor of 30 leaves 70% of each page free: the same rows need about three times the pages.
         db.execute("CREATE TABLE packed (id int PRIMARY KEY, v text)",
                 "INSERT INTO packed SELECT g, repeat('x', 100) FROM generate_series(1, 2000) g",
-                "INSERT INTO filled SELECT g, repeat('x', 100) FROM generate_series(1, 2000) g");
+                "INSERT INTO filled_copy SELECT g, repeat('x', 100) FROM generate_series(1, 2000) g");
         long packed = Long.parseLong(db.scalar("SELECT pg_relation_size('public.packed') / 8192"));
-        long filled = Long.parseLong(db.scalar("SELECT pg_relation_size('public.filled') / 8192"));
+        long filled = Long.parseLong(db.scalar("SELECT pg_relation_size('public.filled_copy') / 8192"));
         assertTrue(filled >= packed * 5 / 2, "pages with fillfactor 30: " + filled + ", with 100: " + packed);
+    }
+
+    @Test
+    void cleanupExpressionUsesTheCallersColumnReference() {
+        TableSettings settings = TableConf.parse(FILE, "[public.t]\ndoc.cleanup_nulls = true\n").settingsFor("public", "t");
+        assertEquals("jsonb_strip_nulls(o.\"doc\")", settings.cleanupExpression("doc", "jsonb", "o.\"doc\""));
+        assertEquals("o.\"id\"", settings.cleanupExpression("id", "integer", "o.\"id\""));
     }
 }

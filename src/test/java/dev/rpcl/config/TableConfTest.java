@@ -9,6 +9,7 @@ import dev.rpcl.RpclException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -80,11 +81,13 @@ class TableConfTest {
     }
 
     @Test
-    void fillfactorStatementSetsTheValueOnTheCopy() {
+    void configuredFillfactorReplacesTheOriginalsInTheCopysStorageOptions() {
         TableSettings s = parse("[storage]\nfillfactor = 60\n").settingsFor("public", "t");
-        assertEquals("ALTER TABLE \"sch_repnew\".\"t_copy\" SET (fillfactor = 60)",
-                s.fillfactorStatement("\"sch_repnew\".\"t_copy\"").orElseThrow());
-        assertTrue(parse("").settingsFor("public", "t").fillfactorStatement("x").isEmpty());
+        assertEquals(Map.of("fillfactor", "60", "autovacuum_enabled", "false"),
+                s.storageOptions(Map.of("fillfactor", "90", "autovacuum_enabled", "false")));
+        assertEquals(Map.of("fillfactor", "60"), s.storageOptions(Map.of()));
+        Map<String, String> original = Map.of("fillfactor", "90");
+        assertEquals(original, parse("").settingsFor("public", "t").storageOptions(original));
     }
 
     @Test
