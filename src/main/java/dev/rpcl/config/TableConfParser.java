@@ -7,10 +7,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.tomlj.Toml;
-import org.tomlj.TomlArray;
 import org.tomlj.TomlParseError;
 import org.tomlj.TomlParseResult;
 import org.tomlj.TomlTable;
@@ -27,10 +25,9 @@ final class TableConfParser {
     private static final String FILLFACTOR = "fillfactor";
     private static final String CLEANUP_NULLS = "cleanup_nulls";
     private static final String REMOVE_KEYS = "remove_keys";
-    private static final int MIN_FILLFACTOR = 10;
-    private static final int MAX_FILLFACTOR = 100;
 
     private final Path file;
+    private final TableConfValues values;
     private final List<String> warnings = new ArrayList<>();
     private Fillfactor global;
     private final Map<String, Fillfactor> schemas = new LinkedHashMap<>();
@@ -40,6 +37,7 @@ final class TableConfParser {
 
     TableConfParser(Path file) {
         this.file = file;
+        this.values = new TableConfValues(file);
     }
 
     TableConf parse(String text) {
@@ -75,7 +73,7 @@ final class TableConfParser {
             if (value instanceof TomlTable schema) {
                 storageSchema(key, schema);
             } else if (key.equals(FILLFACTOR)) {
-                global = fillfactor(value, path);
+                global = values.fillfactor(value, path);
             } else {
                 warn(key, path, "[storage] holds only fillfactor and [storage.SCHEMA] sections");
             }
@@ -90,7 +88,7 @@ final class TableConfParser {
             if (value instanceof TomlTable table) {
                 storageTable(schema, key, table);
             } else if (key.equals(FILLFACTOR)) {
-                schemas.put(schema, fillfactor(value, path));
+                schemas.put(schema, values.fillfactor(value, path));
             } else {
                 warn(key, path, "[storage.SCHEMA] holds only fillfactor and [storage.SCHEMA.TABLE] sections");
             }
@@ -104,7 +102,7 @@ final class TableConfParser {
     private void storageTable(String schema, String table, TomlTable t) {
         List<String> path = List.of(STORAGE, schema, table);
         if (t.keySet().contains(FILLFACTOR) && !(t.get(List.of(FILLFACTOR)) instanceof TomlTable)) {
-            tables.put(new TableName(schema, table), fillfactor(t.get(List.of(FILLFACTOR)), path));
+            tables.put(new TableName(schema, table), values.fillfactor(t.get(List.of(FILLFACTOR)), path));
         }
         if (t.keySet().contains(CLEANUP_NULLS) || t.keySet().contains(REMOVE_KEYS)) {
             column(STORAGE, schema, table, t, List.of(FILLFACTOR));
@@ -140,7 +138,7 @@ final class TableConfParser {
             if (value instanceof TomlTable columnRules) {
                 column(schema, table, key, columnRules, List.of());
             } else if (key.equals(FILLFACTOR)) {
-                legacyTables.put(new TableName(schema, table), fillfactor(value, path));
+                legacyTables.put(new TableName(schema, table), values.fillfactor(value, path));
             } else if (key.equals(CLEANUP_NULLS) || key.equals(REMOVE_KEYS)) {
                 warn(key, path, "a JSON rule names its column: write COLUMN." + key
                         + (key.equals(CLEANUP_NULLS) ? " = true" : " = [\"key1\"]"));
@@ -159,9 +157,9 @@ final class TableConfParser {
         for (String key : t.keySet()) {
             Object value = t.get(List.of(key));
             if (key.equals(CLEANUP_NULLS) && !(value instanceof TomlTable)) {
-                cleanupNulls = bool(value, path, key);
+                cleanupNulls = values.bool(value, path, key);
             } else if (key.equals(REMOVE_KEYS) && !(value instanceof TomlTable)) {
-                removeKeys = strings(value, path, key);
+                removeKeys = values.strings(value, path, key);
             } else if (!otherKnownKeys.contains(key) || value instanceof TomlTable) {
                 warn(key, path, "a column takes cleanup_nulls and remove_keys; quote names that contain dots, "
                         + "e.g. [public.\"t.1\"] or \"my.column\".cleanup_nulls");
@@ -201,71 +199,8 @@ final class TableConfParser {
         });
     }
 
-    private Fillfactor fillfactor(Object value, List<String> path) {
-        String section = TomlNames.section(path);
-        Long number = null;
-        if (value instanceof Long l) {
-            number = l;
-        } else if (value instanceof String s && s.trim().matches("\\d{1,9}")) {
-            number = Long.parseLong(s.trim());
-        }
-        if (number == null || number < MIN_FILLFACTOR || number > MAX_FILLFACTOR) {
-            throw RpclException.badInput("Bad value " + show(value) + " for fillfactor in section " + section + " of "
-                    + file + ": fillfactor is a whole number from " + MIN_FILLFACTOR + " to " + MAX_FILLFACTOR + ".");
-        }
-        return new Fillfactor(number.intValue(), section);
-    }
-
-    private boolean bool(Object value, List<String> path, String key) {
-        if (value instanceof Boolean b) {
-            return b;
-        }
-        if (value instanceof String s) {
-            switch (s.trim().toLowerCase(Locale.ROOT)) {
-                case "yes", "true", "on", "1":
-                    return true;
-                case "no", "false", "off", "0":
-                    return false;
-                default:
-                    break;
-            }
-        }
-        throw bad(value, path, key, "expected true or false");
-    }
-
-    private List<String> strings(Object value, List<String> path, String key) {
-        if (value instanceof String s) {
-            return List.of(s);
-        }
-        if (!(value instanceof TomlArray array)) {
-            throw bad(value, path, key, "expected a list of key names, e.g. [\"key1\", \"key2\"]");
-        }
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i < array.size(); i++) {
-            if (!(array.get(i) instanceof String s)) {
-                throw bad(array.get(i), path, key, "expected a list of key names, e.g. [\"key1\", \"key2\"]");
-            }
-            // Keys are kept exactly, spaces included: " a" and "a" are different jsonb keys.
-            if (!out.contains(s)) {
-                out.add(s);
-            }
-        }
-        return out;
-    }
-
-    private RpclException bad(Object value, List<String> path, String key, String expected) {
-        List<String> section = path.subList(0, Math.min(2, path.size()));
-        String column = path.size() > 2 ? ", column " + path.get(2) : "";
-        return RpclException.badInput("Bad value " + show(value) + " for " + key + " in section "
-                + TomlNames.section(section) + column + " of " + file + ": " + expected + ".");
-    }
-
     private void warn(String key, List<String> path, String hint) {
         String where = path.isEmpty() ? "at the top" : "in section " + TomlNames.section(path);
         warnings.add("Unknown key " + TomlNames.key(key) + " " + where + " of " + file + " is ignored: " + hint + ".");
-    }
-
-    private static String show(Object value) {
-        return value instanceof String ? "'" + value + "'" : String.valueOf(value);
     }
 }
