@@ -222,6 +222,9 @@ class TableConfTest {
                 + ": expected true or false.", flag.getMessage());
         RpclException keys = rejects("[public.t]\ndoc.remove_keys = 5\n");
         assertTrue(keys.getMessage().contains("remove_keys in section [public.t], column doc"), keys::getMessage);
+        RpclException storageSchema = rejects("[storage.events]\npayload.cleanup_nulls = 2\n");
+        assertTrue(storageSchema.getMessage().contains("for cleanup_nulls in section [storage.events], column payload"),
+                storageSchema::getMessage);
         RpclException element = rejects("[public.t]\ndoc.remove_keys = [\"a\", 1]\n");
         assertTrue(element.getMessage().contains("Bad value 1 for remove_keys"), element::getMessage);
     }
