@@ -5,6 +5,7 @@ import dev.rpcl.daemon.StopSignal;
 import dev.rpcl.db.Database;
 import dev.rpcl.engine.RepackEngine;
 import dev.rpcl.engine.RepackOptions;
+import dev.rpcl.engine.TableConfCustomizer;
 import dev.rpcl.engine.RepackReport;
 import java.util.function.Function;
 
@@ -23,7 +24,7 @@ final class EngineRun {
      * settings as the copy it replays into.
      */
     static RepackOptions options(RpclCommand cmd, ConnectionConfig connection) {
-        return RepackOptions.defaults();
+        return RepackOptions.defaults().withCustomizer(new TableConfCustomizer(cmd.tableConf(connection)));
     }
 
     static int run(RpclCommand cmd, String command, StopSignal stop, Function<RepackEngine, RepackReport> action) {

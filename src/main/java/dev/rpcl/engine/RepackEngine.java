@@ -56,7 +56,7 @@ public final class RepackEngine {
     public RepackReport repackTables() {
         finish();
         List<TableResult> results = new ArrayList<>();
-        for (Candidate cand : announce(candidates())) {
+        for (Candidate cand : announce(checked(candidates()))) {
             if (stop.getAsBoolean()) {
                 results.add(TableResult.of(cand.display(), TableResult.Status.STOPPED, "not started: a stop was requested"));
                 continue;
@@ -70,7 +70,7 @@ public final class RepackEngine {
     /** prepare_repack: every candidate copied, indexed and caught up, left 'prepared' for the swap. */
     public RepackReport prepareTables() {
         List<TableResult> results = new ArrayList<>();
-        for (Candidate cand : announce(candidates())) {
+        for (Candidate cand : announce(checked(candidates()))) {
             if (stop.getAsBoolean()) {
                 results.add(TableResult.of(cand.display(), TableResult.Status.STOPPED, "not started: a stop was requested"));
                 continue;
@@ -127,6 +127,16 @@ public final class RepackEngine {
         } catch (SQLException e) {
             throw failure("Cannot finish the swapped tables", e);
         }
+    }
+
+    /** The customizer (table_conf) checked against the qualifying tables before any is touched. */
+    private List<Candidate> checked(List<Candidate> candidates) {
+        try (Connection c = db.connect()) {
+            opts.customizer().check(c, candidates.stream().filter(Candidate::qualifies).toList());
+        } catch (SQLException e) {
+            throw failure("Cannot check the table configuration", e);
+        }
+        return candidates;
     }
 
     private List<Candidate> announce(List<Candidate> candidates) {

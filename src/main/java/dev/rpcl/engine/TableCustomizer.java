@@ -1,6 +1,9 @@
 package dev.rpcl.engine;
 
+import dev.rpcl.catalog.Candidate;
 import dev.rpcl.catalog.TableRef;
+import java.sql.Connection;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -27,5 +30,12 @@ public interface TableCustomizer {
      */
     default String selectExpression(TableRef table, String column, String quotedColumn, String type) {
         return quotedColumn;
+    }
+
+    /**
+     * Called once with the tables about to be repacked, before any of them is touched: throws
+     * a bad-input RpclException when the customization cannot apply to one of them.
+     */
+    default void check(Connection c, List<Candidate> tables) {
     }
 }
