@@ -138,15 +138,4 @@ class BlockersTest {
         db.executeAsAdmin("ALTER TABLE public.members_table OWNER TO " + member);
         assertBlocked(blockers("members_table"), "the owner " + member + " of table public.members_table has no CREATE privilege on schema public");
     }
-
-    @Test
-    void aPartitionOfAReferencedParentIsRefused() throws SQLException {
-        db.execute("CREATE TABLE public.regions (code text NOT NULL, id int NOT NULL, PRIMARY KEY (code, id)) PARTITION BY LIST (code)",
-                "CREATE TABLE public.regions_eu PARTITION OF public.regions FOR VALUES IN ('eu')",
-                "CREATE TABLE public.offices (id int PRIMARY KEY, code text, region_id int, FOREIGN KEY (code, region_id) REFERENCES public.regions)");
-        assertBlocked(blockers("regions_eu"), "table public.regions_eu is a partition of public.regions, which foreign keys reference");
-        db.execute("CREATE TABLE public.visits (office_id int NOT NULL REFERENCES public.offices, day date NOT NULL) PARTITION BY RANGE (day)",
-                "CREATE TABLE public.visits_2024 PARTITION OF public.visits FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')");
-        assertBlocked(blockers("visits_2024"), "table public.visits_2024 is a partition of public.visits, whose foreign keys");
-    }
 }
