@@ -41,6 +41,15 @@ final class Acl {
      */
     static List<String> replay(String kind, String target, String column, String owner, List<Item> items, String me,
             String sessionRole) {
+        return replay(kind, target, column, owner, items, me, sessionRole, List.of());
+    }
+
+    /**
+     * As above; for the table ACL, also revokes from {@code alsoRevoke} (role names), grantees the
+     * target holds and the original no longer does.
+     */
+    static List<String> replay(String kind, String target, String column, String owner, List<Item> items, String me,
+            String sessionRole, List<String> alsoRevoke) {
         List<String> out = new ArrayList<>();
         String[] acting = {me};
         java.util.function.Consumer<String> actAs = role -> {
@@ -57,6 +66,7 @@ final class Acl {
             revoked.add("PUBLIC");
             revoked.add(Sql.ident(owner));
             items.forEach(item -> revoked.add(grantee(item.grantee())));
+            alsoRevoke.forEach(role -> revoked.add(grantee(role)));
             for (String grantee : revoked) {
                 out.add("REVOKE ALL ON " + kind + " " + target + " FROM " + grantee + " CASCADE");
             }

@@ -24,4 +24,16 @@ public interface Carrier {
      * swap transaction, with the original locked, so what it reads is exactly what exists.
      */
     Carried capture(Connection c, TableRef table) throws SQLException;
+
+    /**
+     * Statements that give the copy, still in sch_repnew, what {@link #capture} would otherwise
+     * set inside the swap, so that the swap finds (almost) nothing left to do and holds its lock
+     * for less. Run just before each swap attempt in a transaction of their own, without the
+     * original locked: they may only touch the copy, must be safe to run again, and their effect
+     * must not matter to the replay. A carrier whose capture compares the original with the copy
+     * still catches, inside the swap, whatever the user changed in between. Default: nothing.
+     */
+    default List<String> prepare(Connection c, TableRef table) throws SQLException {
+        return List.of();
+    }
 }

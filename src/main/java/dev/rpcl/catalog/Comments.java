@@ -52,10 +52,26 @@ public final class Comments implements Carrier {
 
     @Override
     public Carried capture(Connection c, TableRef table) throws SQLException {
+        return new Carried(List.of(), statements(c, table, false), List.of());
+    }
+
+    /**
+     * Comments on the table and its columns only: the copy has every column already, while some
+     * of its constraints (NOT VALID checks, foreign keys) appear only inside the swap.
+     */
+    @Override
+    public List<String> prepare(Connection c, TableRef table) throws SQLException {
+        return statements(c, table.asCopy(), true);
+    }
+
+    private static List<String> statements(Connection c, TableRef table, boolean tableAndColumnsOnly) throws SQLException {
         Map<String, String> original = new LinkedHashMap<>();
         Map<String, String> copy = new LinkedHashMap<>();
         Map<String, String> statementHead = new LinkedHashMap<>();
         for (CatalogRows.Row r : CatalogRows.query(c, COMMENTS, table.oid(), table.copyQualified())) {
+            if (tableAndColumnsOnly && !"table".equals(r.str("kind")) && !"column".equals(r.str("kind"))) {
+                continue;
+            }
             String onTable = r.str("on_table") == null ? null : Sql.qualified(r.str("on_schema"), r.str("on_table"));
             String key = r.str("kind") + "\0" + r.str("name") + "\0" + Objects.toString(onTable, "");
             ("o".equals(r.str("side")) ? original : copy).put(key, r.str("description"));
@@ -69,7 +85,7 @@ public final class Comments implements Carrier {
         });
         copy.keySet().stream().filter(key -> !original.containsKey(key))
                 .forEach(key -> after.add(statementHead.get(key) + " IS NULL"));
-        return new Carried(List.of(), after, List.of());
+        return after;
     }
 
     private static String head(TableRef table, String kind, String name, String onTable) {

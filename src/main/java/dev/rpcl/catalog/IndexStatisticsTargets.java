@@ -27,16 +27,27 @@ public final class IndexStatisticsTargets implements Carrier {
              ORDER BY ic.relname, a.attnum
             """;
 
+    /** The copy's indexes have the original's names already: their targets can be set ahead. */
+    @Override
+    public List<String> prepare(Connection c, TableRef table) throws SQLException {
+        return statements(c, table.asCopy(), true);
+    }
+
     @Override
     public Carried capture(Connection c, TableRef table) throws SQLException {
+        return new Carried(List.of(), statements(c, table, false), List.of());
+    }
+
+    /** Ahead of the swap, only indexes the copy has (an invalid index of the original is not rebuilt). */
+    private static List<String> statements(Connection c, TableRef table, boolean existingOnly) throws SQLException {
         List<String> after = new ArrayList<>();
         for (CatalogRows.Row r : CatalogRows.query(c, TARGETS, table.copyQualified(), table.oid())) {
             Long copyTarget = r.numOrNull("copy_target");
-            if (copyTarget == null || copyTarget != r.num("target")) {
+            if (copyTarget == null ? !existingOnly : copyTarget != r.num("target")) {
                 after.add("ALTER INDEX " + Sql.qualified(table.schema(), r.str("index_name")) + " ALTER COLUMN " + r.num("attnum")
                         + " SET STATISTICS " + r.num("target"));
             }
         }
-        return new Carried(List.of(), after, List.of());
+        return after;
     }
 }

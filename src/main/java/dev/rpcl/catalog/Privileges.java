@@ -37,6 +37,16 @@ public final class Privileges implements Carrier {
             SELECT pg_catalog.pg_get_userbyid(o.relowner) AS owner,
                    pg_catalog.pg_get_userbyid(n.relowner) AS copy_owner,
                    o.relacl IS NOT NULL OR n.relacl IS NOT NULL AS replay_table_acl,
+                   o.relacl IS NOT DISTINCT FROM n.relacl AND NOT EXISTS (
+                       SELECT FROM pg_catalog.pg_attribute a
+                         LEFT JOIN pg_catalog.pg_attribute b ON b.attrelid = n.oid AND b.attname = a.attname
+                        WHERE a.attrelid = o.oid AND a.attnum > 0 AND NOT a.attisdropped
+                          AND a.attacl IS DISTINCT FROM b.attacl) AS same_acls,
+                   EXISTS (SELECT FROM pg_catalog.pg_attribute a
+                            WHERE a.attrelid = o.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attacl IS NOT NULL)
+                       AS column_acls,
+                   ARRAY(SELECT DISTINCT pg_catalog.pg_get_userbyid(x.grantee)
+                           FROM pg_catalog.aclexplode(n.relacl) x WHERE x.grantee <> 0 ORDER BY 1) AS copy_grantees,
                    current_user AS me, pg_catalog.current_setting('role') AS session_role
               FROM pg_catalog.pg_class o, pg_catalog.pg_class n
              WHERE o.oid = ? AND n.oid = pg_catalog.to_regclass(?)
@@ -86,6 +96,29 @@ public final class Privileges implements Carrier {
     @Override
     public Carried capture(Connection c, TableRef table) throws SQLException {
         CatalogRows.Row o = CatalogRows.query(c, OWNERS, table.oid(), table.copyQualified()).get(0);
+        if (o.str("owner").equals(o.str("copy_owner")) && o.bool("same_acls")) {
+            // Prepared ahead (or nothing to carry): the copy holds exactly the original's ACLs.
+            return Carried.NONE;
+        }
+        return new Carried(List.of(), statements(c, table, o), List.of());
+    }
+
+    /**
+     * The table ACL on the copy ahead of the swap, when it already has the original's owner (a
+     * change of owner stays in the swap, with the engine's) and no column has an ACL: the copy
+     * then gets only table-level grants, which the swap's REVOKE ALL ... CASCADE can take back
+     * should the original lose them in the meantime.
+     */
+    @Override
+    public List<String> prepare(Connection c, TableRef table) throws SQLException {
+        CatalogRows.Row o = CatalogRows.query(c, OWNERS, table.oid(), table.copyQualified()).get(0);
+        if (!o.str("owner").equals(o.str("copy_owner")) || o.bool("same_acls") || o.bool("column_acls")) {
+            return List.of();
+        }
+        return statements(c, table.asCopy(), o);
+    }
+
+    private static List<String> statements(Connection c, TableRef table, CatalogRows.Row o) throws SQLException {
         String owner = o.str("owner");
         String target = table.qualified();
         List<String> after = new ArrayList<>();
@@ -102,8 +135,9 @@ public final class Privileges implements Carrier {
         }
         for (Map.Entry<String, List<Acl.Item>> e : byColumn.entrySet()) {
             String column = e.getKey().isEmpty() ? null : e.getKey();
-            after.addAll(Acl.replay("TABLE", target, column, owner, e.getValue(), o.str("me"), o.str("session_role")));
+            after.addAll(Acl.replay("TABLE", target, column, owner, e.getValue(), o.str("me"), o.str("session_role"),
+                    column == null ? o.list("copy_grantees") : List.of()));
         }
-        return new Carried(List.of(), after, List.of());
+        return after;
     }
 }

@@ -88,6 +88,25 @@ public final class StorageOptions implements Carrier {
 
     @Override
     public Carried capture(Connection c, TableRef table) throws SQLException {
+        List<String> actions = actions(c, table, true);
+        return actions.isEmpty() ? Carried.NONE
+                : new Carried(List.of(), List.of("ALTER TABLE " + table.qualified() + " " + String.join(", ", actions)), List.of());
+    }
+
+    /**
+     * Everything but the table's own options, which the swap only ever adds (never resets, as
+     * table_conf may have changed them on purpose), so that one the user resets in the meantime
+     * would stay on the copy. Toast options, columns, CLUSTER ON and replica identity are compared
+     * both ways and can be set ahead.
+     */
+    @Override
+    public List<String> prepare(Connection c, TableRef table) throws SQLException {
+        List<String> actions = actions(c, table, false);
+        return actions.isEmpty() ? List.of()
+                : List.of("ALTER TABLE " + table.asCopy().qualified() + " " + String.join(", ", actions));
+    }
+
+    private static List<String> actions(Connection c, TableRef table, boolean tableOptions) throws SQLException {
         CatalogRows.Row t = CatalogRows.query(c, TABLE, table.oid(), table.copyQualified()).get(0);
         if (!t.bool("same_tablespace") || !t.str("o_persistence").equals(t.str("n_persistence"))) {
             throw RpclException.failed("The copy of table " + table.display() + " differs from it in tablespace or"
@@ -97,7 +116,9 @@ public final class StorageOptions implements Carrier {
         List<String> actions = new ArrayList<>();
         // The engine creates the copy WITH the original's options, changed on purpose where
         // table_conf says so (fillfactor): only options it left out are added, none overridden.
-        actions.addAll(missingOptions(t.list("o_opts"), t.list("n_opts")));
+        if (tableOptions) {
+            actions.addAll(missingOptions(t.list("o_opts"), t.list("n_opts")));
+        }
         actions.addAll(options("toast.", t.list("o_toast"), t.list("n_toast")));
         for (CatalogRows.Row col : CatalogRows.query(c, COLUMNS, table.copyQualified(), table.oid())) {
             actions.addAll(column(col));
@@ -119,8 +140,7 @@ public final class StorageOptions implements Carrier {
                 default -> "DEFAULT";
             });
         }
-        return actions.isEmpty() ? Carried.NONE
-                : new Carried(List.of(), List.of("ALTER TABLE " + table.qualified() + " " + String.join(", ", actions)), List.of());
+        return actions;
     }
 
     private static List<String> column(CatalogRows.Row col) {

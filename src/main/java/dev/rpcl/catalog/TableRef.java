@@ -18,6 +18,14 @@ public record TableRef(long oid, String schema, String name, String copySchema, 
         return Sql.qualified(copySchema, copyName);
     }
 
+    /**
+     * The copy under its own name: carriers that prepare the copy before the swap build their
+     * statements for this, so that they address the copy where it is, in sch_repnew.
+     */
+    public TableRef asCopy() {
+        return new TableRef(oid, copySchema, copyName, copySchema, copyName);
+    }
+
     /** schema.name unquoted, for messages and logs. */
     public String display() {
         return schema + "." + name;

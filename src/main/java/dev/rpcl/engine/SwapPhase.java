@@ -9,6 +9,7 @@ import dev.rpcl.catalog.ViewCarrier;
 import dev.rpcl.db.Database;
 import dev.rpcl.db.Sql;
 import dev.rpcl.db.SqlStates;
+import java.sql.BatchUpdateException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -46,9 +47,11 @@ final class SwapPhase {
 
     static Attempt attempt(Connection c, RepackTable t, Replayer replayer, String fingerprint, List<Carrier> carriers,
                            Duration lockTimeout, int lockAttempts) throws SQLException {
+        prepare(c, t, carriers, lockTimeout);
         c.setAutoCommit(false);
         long start = System.nanoTime();
         long locked = 0;
+        SwapTimings time = new SwapTimings();
         try (Statement st = c.createStatement()) {
             // Every definition read below is deparsed fully qualified, so it still means the same
             // objects after the move.
@@ -59,10 +62,12 @@ final class SwapPhase {
             boolean linked = !exclusive.isEmpty() || !related.referenced().isEmpty() || parent.isPresent();
             long budget = linked ? Math.min(lockTimeout.toMillis(), deadlockTimeoutMs(c) * 4 / 5) : lockTimeout.toMillis();
             st.execute("SET LOCAL lock_timeout = " + Math.max(1, budget));
+            time.lap("before lock");
             // A partition: its partitioned table first, in the order queries lock them.
             st.execute("LOCK TABLE " + (parent.isPresent() ? parent.get().qualified() + ", " : "") + t.original()
                     + " IN ACCESS EXCLUSIVE MODE");
             locked = System.nanoTime();
+            time.lap("lock wait");
             if (linked) {
                 long left = Math.max(10, budget - (locked - start) / 1_000_000);
                 st.execute("SET LOCAL lock_timeout = " + left);
@@ -73,47 +78,62 @@ final class SwapPhase {
                     st.execute("LOCK TABLE " + String.join(", ", related.referenced()) + " IN SHARE ROW EXCLUSIVE MODE");
                 }
                 st.execute("SET LOCAL lock_timeout = " + Math.max(1, lockTimeout.toMillis()));
+                time.lap("linked locks");
             }
             long waitMs = (locked - start) / 1_000_000;
             LOG.info("{}: swap attempt {}: ACCESS EXCLUSIVE lock obtained after {} ms", t.display(), lockAttempts, waitMs);
             checkIdentity(c, t);
+            time.lap("identity");
             long replayed = replayer.replayInTransaction(c, 0).logRows();
+            time.lap("replay");
             if (!fingerprint.equals(TableShape.fingerprint(c, t.ref().oid()))) {
                 throw RpclException.failed("The definition of " + t.display() + " (columns, indexes or constraints) changed"
                         + " while it was being repacked, so the copy no longer matches it; the repack was abandoned."
                         + " Run repack_tables again to repack it with its new definition.");
             }
-            for (String check : CopyPhase.notValidChecks(c, t)) {
-                st.execute(check);
-            }
+            time.lap("fingerprint");
+            run(st, CopyPhase.notValidChecks(c, t));
+            time.lap("not valid checks");
+            SwapTimings perCarrier = new SwapTimings();
             List<Carried> parts = new ArrayList<>();
             for (Carrier carrier : carriers) {
                 parts.add(carrier.capture(c, t.ref()));
+                perCarrier.lap(carrier.getClass().getSimpleName());
             }
             Carried carried = Carried.concat(parts);
             String owner = CopyPhase.ownerStatement(c, t);
-            run(st, carried.beforeMove());
+            time.lap("capture");
+            LOG.debug("{}: capture by carrier (ms): {}", t.display(), perCarrier.breakdown());
+            // Everything carried over before the move, the move, and everything after it: one batch.
+            List<String> swap = new ArrayList<>(carried.beforeMove());
             if (parent.isPresent()) {
-                st.execute("ALTER TABLE " + parent.get().qualified() + " DETACH PARTITION " + t.original());
+                swap.add("ALTER TABLE " + parent.get().qualified() + " DETACH PARTITION " + t.original());
             }
             String parked = "old_" + t.ref().oid();
-            st.execute("ALTER TABLE " + t.original() + " RENAME TO " + Sql.ident(parked));
-            st.execute("ALTER TABLE " + Sql.qualified(t.ref().schema(), parked) + " SET SCHEMA " + Sql.ident(HelperSchema.DROP_SCHEMA));
-            st.execute("ALTER TABLE " + t.copy() + " SET SCHEMA " + Sql.ident(t.ref().schema()));
-            st.execute("ALTER TABLE " + Sql.qualified(t.ref().schema(), t.ref().copyName()) + " RENAME TO " + Sql.ident(t.ref().name()));
+            swap.addAll(List.of(
+                    "ALTER TABLE " + t.original() + " RENAME TO " + Sql.ident(parked),
+                    "ALTER TABLE " + Sql.qualified(t.ref().schema(), parked) + " SET SCHEMA " + Sql.ident(HelperSchema.DROP_SCHEMA),
+                    "ALTER TABLE " + t.copy() + " SET SCHEMA " + Sql.ident(t.ref().schema()),
+                    "ALTER TABLE " + Sql.qualified(t.ref().schema(), t.ref().copyName()) + " RENAME TO " + Sql.ident(t.ref().name())));
             if (parent.isPresent()) {
-                st.execute("ALTER TABLE " + parent.get().qualified() + " ATTACH PARTITION " + t.original() + " "
-                        + parent.get().bound());
-                st.execute("ALTER TABLE " + t.original() + " DROP CONSTRAINT " + Sql.ident(PartitionSwap.BOUND_CHECK));
+                swap.add("ALTER TABLE " + parent.get().qualified() + " ATTACH PARTITION " + t.original() + " " + parent.get().bound());
+                swap.add("ALTER TABLE " + t.original() + " DROP CONSTRAINT " + Sql.ident(PartitionSwap.BOUND_CHECK));
             }
             if (owner != null) {
-                st.execute(owner);
+                swap.add(owner);
             }
-            run(st, carried.afterMove());
+            swap.addAll(carried.afterMove());
+            run(st, swap);
+            time.lap("move");
             dropOld(st, t, parked);
+            time.lap("drop old");
             RepackState.swapped(c, t, currentOid(c, t), lockAttempts, carried.afterCommit());
+            time.lap("state");
             c.commit();
+            time.lap("commit");
             long held = (System.nanoTime() - locked) / 1_000_000;
+            LOG.info("{}: ACCESS EXCLUSIVE lock held {} ms ({} statements carried over): {}", t.display(), held,
+                    carried.beforeMove().size() + carried.afterMove().size(), time.breakdown());
             // The triggers went with the old table; their functions and the log are rpcl's own and
             // need not hold up the application. If this fails, finishing the table drops them.
             try {
@@ -144,6 +164,36 @@ final class SwapPhase {
     }
 
     /**
+     * Gives the copy, before the lock is taken, what the carriers can set on it ahead (grants,
+     * comments, options, statistics targets...), so that the swap has little left to do under
+     * the lock. Best effort: whatever fails here (the replay holding the copy past lock_timeout,
+     * say) is rolled back and left to the swap, which carries everything over anyway.
+     */
+    private static void prepare(Connection c, RepackTable t, List<Carrier> carriers, Duration lockTimeout) throws SQLException {
+        long start = System.nanoTime();
+        c.setAutoCommit(false);
+        try (Statement st = c.createStatement()) {
+            // Deparsed definitions are fully qualified; the same search_path as in the swap.
+            st.execute("SET LOCAL search_path = pg_catalog, pg_temp");
+            st.execute("SET LOCAL lock_timeout = " + Math.max(1, lockTimeout.toMillis()));
+            List<String> statements = new ArrayList<>();
+            for (Carrier carrier : carriers) {
+                statements.addAll(carrier.prepare(c, t.ref()));
+            }
+            run(st, statements);
+            c.commit();
+            LOG.debug("{}: {} statement(s) applied to the copy ahead of the swap in {} ms", t.display(), statements.size(),
+                    (System.nanoTime() - start) / 1_000_000);
+        } catch (SQLException | RpclException e) {
+            c.rollback();
+            LOG.info("{}: preparing the copy ahead of the swap failed, the swap will do it under its lock: {}", t.display(),
+                    e instanceof SQLException s ? Database.rootMessage(s) : e.getMessage());
+        } finally {
+            c.setAutoCommit(true);
+        }
+    }
+
+    /**
      * The other relations the swap alters: dependent views and tables linked by foreign keys,
      * locked after the table. Waiting for them while holding the table can form a cycle with an
      * application transaction that holds one of them and waits for the table; PostgreSQL's
@@ -165,16 +215,39 @@ final class SwapPhase {
         }
     }
 
-    private static void run(Statement st, List<String> statements) throws SQLException {
+    /**
+     * Runs the statements as one batch: pgjdbc sends them in one round trip and the server runs
+     * them in order, stopping at the first error, which is what one-by-one would do while the
+     * lock is held for one round trip instead of one per statement.
+     */
+    static void run(Statement st, List<String> statements) throws SQLException {
+        if (statements.isEmpty()) {
+            return;
+        }
         for (String sql : statements) {
             LOG.debug("swap: {}", sql);
-            try {
-                st.execute(sql);
-            } catch (SQLException e) {
-                // Keep the SQLSTATE (a lock timeout here is retried) and say which statement failed.
-                throw new SQLException(Database.rootMessage(e) + " (while running: " + sql + ")", e.getSQLState(), e);
+            st.addBatch(sql);
+        }
+        try {
+            st.executeBatch();
+        } catch (BatchUpdateException e) {
+            st.clearBatch();
+            SQLException cause = e.getNextException() != null ? e.getNextException() : e;
+            int failed = failedIndex(e.getUpdateCounts(), statements.size());
+            String sql = failed < 0 ? "one of " + statements.size() + " statements" : statements.get(failed);
+            // Keep the SQLSTATE (a lock timeout here is retried) and say which statement failed.
+            throw new SQLException(Database.rootMessage(cause) + " (while running: " + sql + ")", cause.getSQLState(), e);
+        }
+    }
+
+    /** The batch ran in order: the first entry not reported as done is the one that failed. */
+    private static int failedIndex(int[] counts, int size) {
+        for (int i = 0; i < counts.length; i++) {
+            if (counts[i] == Statement.EXECUTE_FAILED) {
+                return i;
             }
         }
+        return counts.length < size ? counts.length : -1;
     }
 
     /** The name must still be the table the repack started on: renamed or replaced tables are not swapped. */

@@ -67,6 +67,36 @@ final class SwapSimulator {
         }
     }
 
+    /** As the engine does before each swap attempt: every carrier's prepare, on the copy, in one transaction. */
+    static List<String> prepareCopy(TestDatabase db, TableRef ref) throws SQLException {
+        List<String> ran = new ArrayList<>();
+        try (Connection c = db.ownerConnection(); Statement st = c.createStatement()) {
+            c.setAutoCommit(false);
+            st.execute("SET LOCAL search_path = pg_catalog, pg_temp");
+            for (Carrier carrier : Carriers.all()) {
+                run(st, carrier.prepare(c, ref), ran);
+            }
+            c.commit();
+            return ran;
+        }
+    }
+
+    /** What each carrier would run in the swap now, without running it. */
+    static List<String> captured(TestDatabase db, TableRef ref) throws SQLException {
+        try (Connection c = db.ownerConnection(); Statement st = c.createStatement()) {
+            c.setAutoCommit(false);
+            st.execute("SET LOCAL search_path = pg_catalog, pg_temp");
+            List<String> out = new ArrayList<>();
+            for (Carrier carrier : Carriers.all()) {
+                Carried part = carrier.capture(c, ref);
+                out.addAll(part.beforeMove());
+                out.addAll(part.afterMove());
+            }
+            c.rollback();
+            return out;
+        }
+    }
+
     static Swap swap(TestDatabase db, TableRef ref) throws SQLException {
         List<String> ran = new ArrayList<>();
         try (Connection c = db.ownerConnection(); Statement st = c.createStatement()) {
