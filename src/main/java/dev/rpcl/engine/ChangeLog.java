@@ -179,7 +179,13 @@ final class ChangeLog {
     }
 
     /** The log and the functions only: after the swap the triggers went with the old table. */
+    /**
+     * After the swap, or when finishing or aborting a table: the old table parked in sch_repdrop
+     * (first, since its rpcl triggers use the functions), the trigger functions and the log.
+     * The old table is dropped without CASCADE; the swap already proved nothing else depends on it.
+     */
     static void dropLogAndFunctions(Statement st, RepackTable t) throws SQLException {
+        st.execute("DROP TABLE IF EXISTS " + t.parked());
         for (String event : List.of("ins", "upd", "del", "trunc")) {
             st.execute("DROP FUNCTION IF EXISTS " + t.function(event) + "()");
         }

@@ -32,6 +32,15 @@ public record RepackTable(TableRef ref, List<String> keyColumns) {
         return Sql.qualified(HelperSchema.NEW_SCHEMA, logName());
     }
 
+    /** The name the original takes when the swap parks it in sch_repdrop, before it is dropped. */
+    public String parkedName() {
+        return "old_" + ref.oid();
+    }
+
+    public String parked() {
+        return Sql.qualified(HelperSchema.DROP_SCHEMA, parkedName());
+    }
+
     public String original() {
         return ref.qualified();
     }

@@ -109,7 +109,7 @@ final class SwapPhase {
             if (parent.isPresent()) {
                 swap.add("ALTER TABLE " + parent.get().qualified() + " DETACH PARTITION " + t.original());
             }
-            String parked = "old_" + t.ref().oid();
+            String parked = t.parkedName();
             swap.addAll(List.of(
                     "ALTER TABLE " + t.original() + " RENAME TO " + Sql.ident(parked),
                     "ALTER TABLE " + Sql.qualified(t.ref().schema(), parked) + " SET SCHEMA " + Sql.ident(HelperSchema.DROP_SCHEMA),
@@ -125,8 +125,8 @@ final class SwapPhase {
             swap.addAll(carried.afterMove());
             run(st, swap);
             time.lap("move");
-            dropOld(st, t, parked);
-            time.lap("drop old");
+            checkDroppable(st, t, parked);
+            time.lap("drop check");
             RepackState.swapped(c, t, currentOid(c, t), lockAttempts, carried.afterCommit());
             time.lap("state");
             c.commit();
@@ -134,9 +134,11 @@ final class SwapPhase {
             long held = (System.nanoTime() - locked) / 1_000_000;
             LOG.info("{}: ACCESS EXCLUSIVE lock held {} ms ({} statements carried over): {}", t.display(), held,
                     carried.beforeMove().size() + carried.afterMove().size(), time.breakdown());
-            // The triggers went with the old table; their functions and the log are rpcl's own and
-            // need not hold up the application. If this fails, finishing the table drops them.
+            // The old table (its files are released at commit: tens of ms for a big table under
+            // write load), its triggers' functions and the log are rpcl's own and need not hold up
+            // the application. If this fails, finishing the table drops them.
             try {
+                st.execute("SET LOCAL lock_timeout = " + Math.max(1, lockTimeout.toMillis()));
                 ChangeLog.dropLogAndFunctions(st, t);
                 c.commit();
             } catch (SQLException e) {
@@ -269,9 +271,17 @@ final class SwapPhase {
     }
 
     /** Never CASCADE: an object that still depends on the old table fails the swap and is named. */
-    private static void dropOld(Statement st, RepackTable t, String parked) throws SQLException {
+    /**
+     * Proves, under the lock, that the old table can be dropped WITHOUT CASCADE: the DROP runs in
+     * a savepoint that is rolled back, so no user object is ever dropped, and the swap is rolled
+     * back naming the dependents when it fails. The real DROP comes right after the commit: the
+     * unlinking of the old table's files then no longer counts against the exclusive lock.
+     */
+    private static void checkDroppable(Statement st, RepackTable t, String parked) throws SQLException {
+        st.execute("SAVEPOINT rpcl_drop_check");
         try {
             st.execute("DROP TABLE " + Sql.qualified(HelperSchema.DROP_SCHEMA, parked));
+            st.execute("ROLLBACK TO SAVEPOINT rpcl_drop_check");
         } catch (SQLException e) {
             if (!SqlStates.is(e, SqlStates.DEPENDENT_OBJECTS_STILL_EXIST)) {
                 throw e;

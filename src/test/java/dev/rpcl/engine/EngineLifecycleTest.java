@@ -217,4 +217,28 @@ class EngineLifecycleTest {
         }
         assertNothingLeft("t_altered");
     }
+
+    @Test
+    @Timeout(120)
+    void anObjectTheSwapCannotDropAroundStopsTheSwapNamedAndTheTableStaysAsItWas() {
+        ConnectionConfig cfg = config("late");
+        try (Database database = new Database(cfg, RepackEngine.POOL_SIZE)) {
+            // Without the carriers that refuse such tables before the copy: this test is about
+            // the swap's own last line of defence, the DROP it tries under the lock.
+            RepackOptions defaults = RepackOptions.defaults();
+            RepackOptions swapOnly = new RepackOptions(defaults.customizer(),
+                    defaults.carriers().stream().filter(k -> !(k instanceof dev.rpcl.catalog.UnhandledDependents)).toList(),
+                    defaults.maxSwapAttempts(), defaults.maxCatchUpRounds(), defaults.indexParallelism());
+            RepackEngine engine = new RepackEngine(database, swapOnly, () -> false);
+            assertEquals(TableResult.Status.PREPARED, engine.prepare(only(engine)).status());
+            String before = oid("public.late");
+            db.execute("CREATE FUNCTION public.late_count() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(*) FROM public.late; END");
+            RepackReport report = engine.repackTables();
+            TableResult result = report.tables().get(0);
+            assertTrue(!result.ok() && result.reason().contains("late_count"), result::toString);
+            assertEquals(before, oid("public.late"), "the original is still the table");
+            assertEquals("3000", db.scalar("SELECT public.late_count()"));
+            assertEquals("0", db.scalar("SELECT count(*) FROM pg_class WHERE relnamespace = 'sch_repdrop'::regnamespace"));
+        }
+    }
 }

@@ -54,7 +54,7 @@ class SwapTimingReportTest {
         List<String> log = Files.readAllLines(home.resolve("logs").resolve("repack_default.log"));
         Pattern breakdown = Pattern.compile("public\\.measured: ACCESS EXCLUSIVE lock held \\d+ ms \\(\\d+ statements carried over\\):"
                 + " .*lock wait [\\d.]+, .*replay [\\d.]+, fingerprint [\\d.]+, .*capture [\\d.]+, move [\\d.]+,"
-                + " drop old [\\d.]+, state [\\d.]+, commit [\\d.]+");
+                + " drop check [\\d.]+, state [\\d.]+, commit [\\d.]+");
         assertTrue(log.stream().anyMatch(l -> breakdown.matcher(l).find()), () -> String.join("\n", log));
         Pattern perCarrier = Pattern.compile("public\\.measured: capture by carrier \\(ms\\): .*Privileges [\\d.]+, .*Triggers [\\d.]+");
         assertTrue(log.stream().anyMatch(l -> perCarrier.matcher(l).find()), "debug: the capture, carrier by carrier");
