@@ -94,29 +94,40 @@ rpcl_metrics() { # db dir
 }
 
 # Replay throughput and lock hold time from rpcl's log lines (the log is what an operator reads,
-# so the benchmark reads it too). Sums every "replayed N rows in T ms/s" line and takes the
-# last "held ... N ms" swap line.
+# so the benchmark reads it too). The lines it relies on:
+#   debug, one per replay batch: "<table>: replayed N log rows (K keys...) in M ms, R rows/s"
+#   info, one per catch-up:      "<table>: replayed N log rows in M ms (R rows/s)"
+#   info, at the swap:           "<table>: swapped on attempt A: waited W ms for the lock, held it H ms, ..."
+# Prints log_rows_replayed and log_replay_ms (summed over batches: time spent replaying),
+# log_drain_rows and log_drain_ms (the largest catch-up, i.e. draining a backlog), log_lock_held_ms
+# and log_lock_wait_ms.
 rpcl_log_metrics() { # log file
     [ -f "$1" ] || return 0
     awk '
-        function ms(v, unit) { return unit ~ /^s/ ? v * 1000 : v }
-        tolower($0) ~ /replayed [0-9]+ (change|row|log)/ {
-            line = tolower($0)
-            if (match(line, /replayed [0-9]+/)) { n = substr(line, RSTART + 9, RLENGTH - 9) + 0 }
-            if (match(line, / in [0-9.]+ ?(ms|s)/)) {
-                t = substr(line, RSTART + 4, RLENGTH - 4); u = t; sub(/[0-9.]+ ?/, "", u); sub(/ ?(ms|s)$/, "", t)
-                rows += n; msec += ms(t + 0, u)
-            }
+        function after(s, key,    i) { i = index(s, key); return i ? substr(s, i + length(key)) + 0 : -1 }
+        / replayed [0-9]+ log rows \([0-9]+ keys/ { rows += after($0, " replayed "); ms += after($0, ") in ") }
+        / replayed [0-9]+ log rows in [0-9]+ ms \(/ {
+            n = after($0, " replayed ")
+            if (n > drain) { drain = n; drain_ms = after($0, " log rows in ") }
         }
-        tolower($0) ~ /lock/ && tolower($0) ~ /held/ {
-            line = tolower($0)
-            if (match(line, /held( for)? [0-9.]+ ?(ms|s)/)) {
-                t = substr(line, RSTART, RLENGTH); sub(/held( for)? /, "", t); u = t; sub(/[0-9.]+ ?/, "", u); sub(/ ?(ms|s)$/, "", t)
-                held = ms(t + 0, u)
-            }
-        }
+        / swapped on attempt [0-9]+:/ { held = after($0, "held it "); waited = after($0, "waited ") }
         END {
-            if (rows > 0) { printf "log_rows_replayed=%d\nlog_replay_ms=%.1f\n", rows, msec }
-            if (held != "") printf "log_lock_held_ms=%.1f\n", held
+            if (rows > 0) printf "log_rows_replayed=%d\nlog_replay_ms=%d\n", rows, ms
+            if (drain > 0) printf "log_drain_rows=%d\nlog_drain_ms=%d\n", drain, drain_ms
+            if (held != "") printf "log_lock_held_ms=%d\nlog_lock_wait_ms=%d\n", held, waited
         }' "$1"
+}
+
+# rpcl's replay phase as epoch seconds "start end", from its log's time stamps: from the end of
+# the index builds to the last readiness sample before the swap. The triggers are in place and
+# no copy or index build competes for the machine, so the workload's throughput in this window
+# against the baseline is the cost of the triggers plus the replay.
+rpcl_replay_window() { # log file
+    [ -f "$1" ] || return 0
+    local from to
+    from=$(grep -m 1 -E ': built [0-9]+ index\(es\) on the copy' "$1" | cut -c1-23 || true)
+    to=$(grep -E ': over [0-9.]+ s [0-9]+ changes arrived' "$1" | tail -n 1 | cut -c1-23 || true)
+    if [ -n "$from" ] && [ -n "$to" ]; then
+        echo "$(date -d "$from" +%s.%N) $(date -d "$to" +%s.%N)"
+    fi
 }

@@ -53,21 +53,21 @@ workload_start() { # dir db kind(rate|max)
 # latencies over [t0, t1 + 1s]. Prints key=value lines (see window.awk) plus p99_ms and
 # complete=yes|no (whether the log covers the whole window).
 measure_window() {
-    local dir=$1 name=$2 t0=$3 t1=$4 tmax logs
+    local dir=$1 name=$2 t0=$3 t1=$4 tmax logs stats=$1/$2.stats
     tmax=$(echo "$t1 + 1" | bc)
     logs=$(ls "$dir/$name".[0-9]* 2>/dev/null || true)
     [ -n "$logs" ] || { echo "tx=0"; echo "complete=no"; return; }
     # shellcheck disable=SC2086
     awk -v t0="$t0" -v t1="$t1" -v tmax="$tmax" -v latfile="$dir/$name.lat" \
-        -f "$BENCH_DIR/lib/window.awk" $logs >"$dir/$name.stats"
-    cat "$dir/$name.stats"
+        -f "$BENCH_DIR/lib/window.awk" $logs >"$stats"
+    cat "$stats"
     if [ -s "$dir/$name.lat" ]; then
         sort -n "$dir/$name.lat" | awk '{ v[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1; printf "p99_ms=%.1f\n", v[i] }'
     else
         echo "p99_ms=0"
     fi
     rm -f "$dir/$name.lat"
-    if [ "$(echo "$(kv "$dir/$name.stats" log_last) >= $t1" | bc)" = 1 ]; then
+    if [ "$(echo "$(kv "$stats" log_last) >= $t1" | bc)" = 1 ]; then
         echo "complete=yes"
     else
         echo "complete=no"
