@@ -77,7 +77,7 @@ machine_section() {
     echo
     echo "## The table"
     echo
-    echo "public.bench_item: $TEMPLATE_ROWS live rows ($TOTAL inserted, 60% deleted, then VACUUM), identity primary key,"
+    echo "public.bench_item: $TEMPLATE_ROWS live rows ($TOTAL inserted, 60% deleted, then VACUUM), $ID_KIND primary key,"
     echo "4 secondary indexes (one partial, one on a jsonb expression), a foreign key, a view, jsonb and text"
     echo "(1% TOAST) columns. Heap $(human "$(cut -d'|' -f1 <<<"$TEMPLATE_SIZES")"), indexes $(human "$(cut -d'|' -f2 <<<"$TEMPLATE_SIZES")"),"
     echo "TOAST $(human "$(cut -d'|' -f3 <<<"$TEMPLATE_SIZES")"), total $(human "$(cut -d'|' -f4 <<<"$TEMPLATE_SIZES")")."
@@ -219,7 +219,7 @@ write_reports() {
     {
         echo "# rpcl benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
         echo
-        echo "\`scripts/bench --rows $ROWS --contenders $CONTENDERS --scenarios $SCENARIOS --duration $DURATION --rate $RATE --clients $CLIENTS\`"
+        echo "\`scripts/bench --rows $ROWS --contenders $CONTENDERS --scenarios $SCENARIOS --duration $DURATION --rate $RATE --clients $CLIENTS --id $ID_KIND$(printf ' --rpcl-setting %s' "${RPCL_SETTINGS[@]}" | sed 's/^ --rpcl-setting $//')\`"
         echo
         machine_section
         has "$SCENARIOS" idle && idle_section
