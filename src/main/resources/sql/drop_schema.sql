@@ -1,3 +1,4 @@
-DROP SCHEMA sch_repnew CASCADE;
-DROP SCHEMA sch_repdrop CASCADE;
-DROP SCHEMA sch_repcloud CASCADE;
+-- IF EXISTS: a half-created or half-dropped set of helper schemas must still drop cleanly.
+DROP SCHEMA IF EXISTS sch_repnew CASCADE;
+DROP SCHEMA IF EXISTS sch_repdrop CASCADE;
+DROP SCHEMA IF EXISTS sch_repcloud CASCADE;

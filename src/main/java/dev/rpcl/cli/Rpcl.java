@@ -3,6 +3,7 @@ package dev.rpcl.cli;
 import dev.rpcl.RpclException;
 import dev.rpcl.logging.LogSetup;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -85,7 +86,7 @@ public final class Rpcl implements Runnable {
         });
         cl.setParameterExceptionHandler((e, args1) -> {
             PrintWriter w = e.getCommandLine().getErr();
-            w.println("rpcl: " + friendly(e));
+            w.println("rpcl: error: " + friendly(e));
             w.println("Run 'rpcl --help' for the commands and options.");
             w.flush();
             return ExitCode.BAD_INPUT;
@@ -99,17 +100,43 @@ public final class Rpcl implements Runnable {
     private static String friendly(CommandLine.ParameterException e) {
         if (e instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()
                 && e.getCommandLine().getParent() == null && !u.getUnmatched().get(0).startsWith("-")) {
-            return "Unknown command '" + u.getUnmatched().get(0) + "'. Commands: "
-                    + String.join(", ", e.getCommandLine().getSubcommands().keySet()) + ".";
+            String typed = u.getUnmatched().get(0);
+            List<String> suggestions = e.getCommandLine().getSubcommands().keySet().stream()
+                    .filter(name -> name.startsWith(typed) || distance(name, typed) <= 2).toList();
+            return "Unknown command '" + u.getUnmatched().get(0) + "'."
+                    + (suggestions.isEmpty() ? "" : " Did you mean " + String.join(" or ", suggestions) + "?")
+                    + " Commands: " + String.join(", ", e.getCommandLine().getSubcommands().keySet()) + ".";
         }
         return e.getMessage();
+    }
+
+    /** Levenshtein distance, to suggest the command a user mistyped. */
+    static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int substitution = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                cur[j] = Math.min(substitution, Math.min(prev[j], cur[j - 1]) + 1);
+            }
+            int[] swap = prev;
+            prev = cur;
+            cur = swap;
+        }
+        return prev[b.length()];
     }
 
     /** One line for humans; the stack trace only with --debug. */
     static void reportError(Exception e, boolean debug, PrintWriter err) {
         String message = e instanceof RpclException ? e.getMessage()
                 : "Unexpected error: " + e + ". Run again with --debug for details, and report it if it persists.";
-        org.slf4j.LoggerFactory.getLogger(LogSetup.ERROR_REPORT_LOGGER).error(message, debug ? e : null);
+        // The log file keeps the trace of anything unexpected, so a report can be made after the fact.
+        boolean trace = debug || !(e instanceof RpclException);
+        org.slf4j.LoggerFactory.getLogger(LogSetup.FILE_ONLY_LOGGER).error(message, trace ? e : null);
         err.println("rpcl: error: " + message);
         if (debug) {
             e.printStackTrace(err);
@@ -117,12 +144,18 @@ public final class Rpcl implements Runnable {
         err.flush();
     }
 
-    /** The version from the jar's manifest. */
+    /** The project version, written into rpcl-version.properties by the build. */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
-        public String[] getVersion() {
-            String v = Rpcl.class.getPackage().getImplementationVersion();
-            return new String[] {"rpcl " + (v != null ? v : "(development build)")};
+        public String[] getVersion() throws java.io.IOException {
+            java.util.Properties p = new java.util.Properties();
+            try (var in = Rpcl.class.getClassLoader().getResourceAsStream("rpcl-version.properties")) {
+                if (in != null) {
+                    p.load(in);
+                }
+            }
+            return new String[] {"rpcl " + p.getProperty("version", "(development build)"),
+                    "Java " + System.getProperty("java.version") + ", " + System.getProperty("java.vm.name")};
         }
     }
 

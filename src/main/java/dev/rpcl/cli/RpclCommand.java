@@ -1,5 +1,6 @@
 package dev.rpcl.cli;
 
+import dev.rpcl.RpclException;
 import dev.rpcl.config.ConfigLoader;
 import dev.rpcl.config.ConnectionConfig;
 import dev.rpcl.config.RpclConfig;
@@ -39,6 +40,10 @@ abstract class RpclCommand implements Callable<Integer> {
     protected RpclHome home() {
         if (home == null) {
             home = RpclHome.fromEnvironment(root.env()).initialise();
+            for (String notice : home.notices()) {
+                err().println("rpcl: " + notice + ".");
+            }
+            err().flush();
         }
         return home;
     }
@@ -52,17 +57,24 @@ abstract class RpclCommand implements Callable<Integer> {
             }
             err().flush();
             LogSetup.configure(config.logging(), config.name(), root.debug);
+            // Already on the terminal: into the log file only, so the console does not repeat them.
+            Logger fileOnly = LoggerFactory.getLogger(LogSetup.FILE_ONLY_LOGGER);
             for (String warning : config.warnings()) {
-                LOG.warn(warning);
+                fileOnly.warn(warning);
             }
-            LOG.debug("Command {} with configuration {}", spec.name(), config.file());
+            LOG.info("rpcl {} with configuration {}, connection {}", spec.name(), config.file(), root.connection);
         }
         return config;
     }
 
-    /** The connections selected with --connection (all by default). */
+    /** The connections selected with --connection (all by default); never empty. */
     protected List<ConnectionConfig> connections() {
-        return config().select(root.connection);
+        List<ConnectionConfig> selected = config().select(root.connection);
+        if (selected.isEmpty()) {
+            throw RpclException.badInput("There is no connection in " + config().file() + ". Add a [connections.NAME]"
+                    + " section; " + home().configDir().resolve("config-example.toml") + " shows one.");
+        }
+        return selected;
     }
 
     protected boolean debug() {

@@ -28,6 +28,12 @@ public record ConnectionConfig(
         tables = List.copyOf(tables);
     }
 
+    /** Without the password, so that logging a connection never writes it anywhere. */
+    @Override
+    public String toString() {
+        return "ConnectionConfig[name=" + name + ", " + describe() + "]";
+    }
+
     /** For show_connections: every parameter a user may see; the password never appears. */
     public java.util.Map<String, String> describe() {
         var m = new java.util.LinkedHashMap<String, String>();
@@ -40,8 +46,8 @@ public record ConnectionConfig(
         m.put("schemas", schemas.isEmpty() ? "(all)" : String.join(", ", schemas));
         m.put("tables", tables.isEmpty() ? "(all)" : String.join(", ", tables));
         m.put("max_replay_rows", Integer.toString(maxReplayRows));
-        m.put("lock_timeout", lockTimeout.toMillis() + "ms");
-        m.put("check_time", checkTime.toMillis() % 1000 == 0 ? checkTime.toSeconds() + "s" : checkTime.toMillis() + "ms");
+        m.put("lock_timeout", Durations.format(lockTimeout));
+        m.put("check_time", Durations.format(checkTime));
         m.put("analyze_tables", analyzeTables ? "yes" : "no");
         m.put("deadlock_resolution", deadlockResolution.configValue());
         return m;

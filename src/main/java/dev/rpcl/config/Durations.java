@@ -33,6 +33,21 @@ public final class Durations {
         return Duration.ofMillis(Math.round(millis));
     }
 
+    /** The shortest exact form in the config's own units: 3s, 500ms, 2min, 1h. */
+    public static String format(Duration d) {
+        long ms = d.toMillis();
+        if (ms != 0 && ms % 3_600_000 == 0) {
+            return ms / 3_600_000 + "h";
+        }
+        if (ms != 0 && ms % 60_000 == 0) {
+            return ms / 60_000 + "min";
+        }
+        if (ms % 1_000 == 0) {
+            return ms / 1_000 + "s";
+        }
+        return ms + "ms";
+    }
+
     /** The form PostgreSQL's SET lock_timeout understands. */
     public static String toPostgres(Duration d) {
         return d.toMillis() + "ms";

@@ -58,5 +58,12 @@ public record RpclConfig(
         public EmailConfig {
             mailTo = List.copyOf(mailTo);
         }
+
+        /** Without the SMTP password, so that logging the notifier never writes it anywhere. */
+        @Override
+        public String toString() {
+            return "EmailConfig[mailFrom=" + mailFrom + ", mailTo=" + mailTo + ", smtpServer=" + smtpServer + ", smtpPort="
+                    + smtpPort + ", smtpSsl=" + smtpSsl + ", smtpUsername=" + smtpUsername + "]";
+        }
     }
 }

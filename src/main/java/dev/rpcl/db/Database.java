@@ -71,8 +71,17 @@ public final class Database implements AutoCloseable {
                 + rootMessage(e) + ". Check host, port, user, password and sslmode in the configuration.", e);
     }
 
-    /** The innermost message, which is the one pgjdbc writes for humans. */
+    /**
+     * The message a DBA wants to read: the server's own primary message when there is one
+     * (without pgjdbc's "ERROR: " prefix and position lines), else the innermost cause's.
+     */
     public static String rootMessage(Throwable t) {
+        for (Throwable e = t; e != null; e = e.getCause()) {
+            if (e instanceof org.postgresql.util.PSQLException p && p.getServerErrorMessage() != null
+                    && p.getServerErrorMessage().getMessage() != null) {
+                return p.getServerErrorMessage().getMessage().replace('\n', ' ').trim();
+            }
+        }
         Throwable c = t;
         while (c.getCause() != null && c.getCause() != c) {
             c = c.getCause();

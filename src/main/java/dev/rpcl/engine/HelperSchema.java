@@ -30,8 +30,19 @@ public final class HelperSchema {
     public record Outcome(String connection, boolean changed, String message) {
     }
 
-    private static final String SCHEMA_EXISTS = """
-            SELECT count(*) FROM pg_catalog.pg_namespace WHERE nspname = ANY (?)
+    private static final List<String> ALL_SCHEMAS = List.of(STATE_SCHEMA, NEW_SCHEMA, DROP_SCHEMA);
+
+    private static final String SCHEMAS_PRESENT = """
+            SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname = ANY (?) ORDER BY 1
+            """;
+
+    /** Tables in a helper schema: copies in sch_repnew, and in sch_repdrop what must never be there. */
+    private static final String TABLES_IN_SCHEMA = """
+            SELECT c.relname
+              FROM pg_catalog.pg_class c
+              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = ? AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+             ORDER BY 1
             """;
 
     /** rpcl's triggers left on user tables by a failed or interrupted repack. */
@@ -75,14 +86,33 @@ public final class HelperSchema {
     private HelperSchema() {
     }
 
+    /** Whether the state schema sch_repcloud is there, which is what the engine needs. */
     public static boolean exists(Connection c) throws SQLException {
-        try (var ps = c.prepareStatement(SCHEMA_EXISTS)) {
-            ps.setArray(1, c.createArrayOf("text", new String[] {STATE_SCHEMA}));
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1) > 0;
+        return present(c).contains(STATE_SCHEMA);
+    }
+
+    private static List<String> present(Connection c) throws SQLException {
+        try (var ps = c.prepareStatement(SCHEMAS_PRESENT)) {
+            ps.setArray(1, c.createArrayOf("text", ALL_SCHEMAS.toArray()));
+            return strings(ps);
+        }
+    }
+
+    private static List<String> tablesIn(Connection c, String schema) throws SQLException {
+        try (var ps = c.prepareStatement(TABLES_IN_SCHEMA)) {
+            ps.setString(1, schema);
+            return strings(ps);
+        }
+    }
+
+    private static List<String> strings(java.sql.PreparedStatement ps) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
             }
         }
+        return out;
     }
 
     /** Fails with a message that says to run create_schema when the helper schemas are missing. */
@@ -97,11 +127,17 @@ public final class HelperSchema {
     public static Outcome create(Database db) {
         String conn = db.config().name();
         try (Connection c = db.connect()) {
-            if (exists(c)) {
+            List<String> present = present(c);
+            if (present.size() == ALL_SCHEMAS.size()) {
                 LOG.warn("Helper schemas already present in database {} (connection {}); nothing changed",
                         db.config().database(), conn);
                 return new Outcome(conn, false, "The helper schemas are already present in database "
                         + db.config().database() + "; nothing changed.");
+            }
+            if (!present.isEmpty()) {
+                throw RpclException.failed("Only " + String.join(", ", present) + " of the helper schemas exist in database "
+                        + db.config().database() + " (connection " + conn + "). Run rpcl drop_schema --connection " + conn
+                        + ", then create_schema again.");
             }
             c.setAutoCommit(false);
             try (Statement st = c.createStatement()) {
@@ -122,7 +158,7 @@ public final class HelperSchema {
     public static Outcome drop(Database db) {
         String conn = db.config().name();
         try (Connection c = db.connect()) {
-            if (!exists(c)) {
+            if (present(c).isEmpty()) {
                 LOG.warn("No helper schemas in database {} (connection {}); nothing to drop", db.config().database(), conn);
                 return new Outcome(conn, false, "There are no helper schemas in database " + db.config().database()
                         + "; nothing to drop.");
@@ -130,7 +166,18 @@ public final class HelperSchema {
             c.setAutoCommit(false);
             try (Statement st = c.createStatement()) {
                 st.execute("SET LOCAL lock_timeout = '10s'");
+                List<String> parked = tablesIn(c, DROP_SCHEMA);
+                if (!parked.isEmpty()) {
+                    // The swap drops the old table in the transaction that parks it, so a table
+                    // here is not rpcl's to drop: it may be the only copy of someone's data.
+                    c.rollback();
+                    throw RpclException.failed("Refusing to drop the helper schemas in database " + db.config().database()
+                            + ": " + DROP_SCHEMA + " holds table(s) " + String.join(", ", parked)
+                            + ", which may be users' data. Check them, move them back with ALTER TABLE "
+                            + DROP_SCHEMA + ".<name> SET SCHEMA <schema> or drop them, then run drop_schema again.");
+                }
                 int triggers = dropLeftoverTriggers(c);
+                List<String> copies = tablesIn(c, NEW_SCHEMA);
                 List<String> dependents = new ArrayList<>();
                 try (ResultSet rs = st.executeQuery(OUTSIDE_DEPENDENTS)) {
                     while (rs.next()) {
@@ -145,10 +192,13 @@ public final class HelperSchema {
                 }
                 st.execute(resource("sql/drop_schema.sql"));
                 c.commit();
-                LOG.info("Dropped the helper schemas in database {} (connection {}), {} leftover trigger(s) removed",
-                        db.config().database(), conn, triggers);
+                LOG.info("Dropped the helper schemas in database {} (connection {}); removed {} leftover trigger(s) and the tables {}",
+                        db.config().database(), conn, triggers, copies);
                 return new Outcome(conn, true, "Dropped the helper schemas from database " + db.config().database()
-                        + (triggers > 0 ? "; removed " + triggers + " rpcl trigger(s) left on user tables." : "."));
+                        + (triggers > 0 ? "; removed " + triggers + " rpcl trigger(s) left on user tables" : "")
+                        + (copies.isEmpty() ? "" : "; removed the unfinished copies and change logs in " + NEW_SCHEMA
+                                + ": " + String.join(", ", copies))
+                        + ".");
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;

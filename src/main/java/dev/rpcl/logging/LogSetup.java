@@ -21,9 +21,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class LogSetup {
     private static final String PATTERN = "%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level [%thread] %logger{0}: %msg%n";
+    /** Without --debug the console shows messages, never stack traces; the file keeps them. */
+    private static final String CONSOLE_PATTERN = PATTERN + "%nopex";
 
-    /** The logger the CLI writes its final error report to (file only). */
-    public static final String ERROR_REPORT_LOGGER = "dev.rpcl.cli.ErrorReport";
+    /**
+     * For what the CLI has already printed (its final error report, configuration warnings):
+     * written to the log file, kept off the console so the user does not read it twice.
+     */
+    public static final String FILE_ONLY_LOGGER = "dev.rpcl.cli.Report";
 
     private LogSetup() {
     }
@@ -48,6 +53,11 @@ public final class LogSetup {
             throw RpclException.badInput("Cannot create log_dir " + logging.logDir() + ": " + e.getMessage()
                     + ". Fix [logging] log_dir in the configuration.");
         }
+        // Logback would only note a failed open in its status list and log nowhere; say it instead.
+        if (!Files.isWritable(logging.logDir()) || Files.exists(file) && !Files.isWritable(file)) {
+            throw RpclException.badInput("Cannot write the log file " + file + ". Fix its permissions or [logging]"
+                    + " log_dir in the configuration.");
+        }
         LoggerContext ctx = reset();
         ch.qos.logback.classic.Logger root = ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         root.setLevel(debug ? Level.DEBUG : level(logging.logLevel()));
@@ -64,12 +74,12 @@ public final class LogSetup {
         policy.setCleanHistoryOnStart(true);
         policy.start();
         fileAppender.setRollingPolicy(policy);
-        fileAppender.setEncoder(encoder(ctx));
+        fileAppender.setEncoder(encoder(ctx, PATTERN));
         fileAppender.start();
         root.addAppender(fileAppender);
 
         if (debug || logging.toConsole()) {
-            root.addAppender(console(ctx));
+            root.addAppender(console(ctx, debug ? PATTERN : CONSOLE_PATTERN));
         }
         quietLibraries(ctx);
         return file;
@@ -87,17 +97,15 @@ public final class LogSetup {
         ctx.getLogger("org.postgresql").setLevel(Level.WARN);
     }
 
-    private static ConsoleAppender<ILoggingEvent> console(LoggerContext ctx) {
+    private static ConsoleAppender<ILoggingEvent> console(LoggerContext ctx, String pattern) {
         ConsoleAppender<ILoggingEvent> console = new ConsoleAppender<>();
         console.setContext(ctx);
         console.setName("console");
-        console.setEncoder(encoder(ctx));
-        // The CLI prints its own one-line error report; in the log file it is kept, on the
-        // console it would only repeat what the user just read.
+        console.setEncoder(encoder(ctx, pattern));
         console.addFilter(new ch.qos.logback.core.filter.Filter<>() {
             @Override
             public ch.qos.logback.core.spi.FilterReply decide(ILoggingEvent event) {
-                return event.getLoggerName().equals(ERROR_REPORT_LOGGER)
+                return event.getLoggerName().equals(FILE_ONLY_LOGGER)
                         ? ch.qos.logback.core.spi.FilterReply.DENY : ch.qos.logback.core.spi.FilterReply.NEUTRAL;
             }
         });
@@ -105,10 +113,10 @@ public final class LogSetup {
         return console;
     }
 
-    private static PatternLayoutEncoder encoder(LoggerContext ctx) {
+    private static PatternLayoutEncoder encoder(LoggerContext ctx, String pattern) {
         PatternLayoutEncoder encoder = new PatternLayoutEncoder();
         encoder.setContext(ctx);
-        encoder.setPattern(PATTERN);
+        encoder.setPattern(pattern);
         encoder.start();
         return encoder;
     }
