@@ -68,6 +68,7 @@ machine_section() {
     echo "## Machine and parameters"
     echo
     echo "- CPU: $(nproc) x $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1); memory $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo); $(uname -sr)"
+    echo "- Load average (1, 5, 15 min) when the run started: $LOAD_START; when it ended: $(cut -d' ' -f1-3 /proc/loadavg) (other processes share the machine)"
     echo "- PostgreSQL: $(su_value postgres "SELECT version()" | cut -d, -f1), on $PGHOST:$PGPORT; $settings"
     echo "- rpcl: ${RPCL_JAR:-$(cd "$ROOT_DIR" && git describe --always --dirty 2>/dev/null || echo unknown)} ($(REPCLOUD_HOME="$RPCL_HOME" "$ROOT_DIR/scripts/rpcl" --version 2>/dev/null | head -n 1 || echo "no jar")), run as the non-superuser $OWNER with --debug; settings: ${RPCL_SETTINGS[*]:-defaults}"
     echo "- pg_repack: $(pg_repack --version 2>/dev/null || echo "not installed"), run as $SUPERUSER ${PG_REPACK_ARGS:+with $PG_REPACK_ARGS}"
