@@ -17,19 +17,21 @@ contender_setup() { # contender db dir
     esac
 }
 
-# The timed repack; its output goes to $dir/<contender>.out. Returns the tool's exit code.
+# The timed repack; its output goes to $dir/<contender>.out. Returns the tool's exit code
+# (124 when it ran longer than --timeout).
 contender_run() { # contender db dir
     local contender=$1 db=$2 dir=$3
     case $contender in
         rpcl)
-            REPCLOUD_HOME="$RPCL_HOME" "$ROOT_DIR/scripts/rpcl" repack_tables --config bench --debug >"$dir/rpcl.out" 2>&1
+            REPCLOUD_HOME="$RPCL_HOME" timeout "$RUN_TIMEOUT" "$ROOT_DIR/scripts/rpcl" repack_tables --config bench --debug >"$dir/rpcl.out" 2>&1
             ;;
         pg_repack)
-            pg_repack -h "$PGHOST" -p "$PGPORT" -U "$SUPERUSER" -d "$db" -t public.bench_item $PG_REPACK_ARGS >"$dir/pg_repack.out" 2>&1
+            timeout "$RUN_TIMEOUT" pg_repack -h "$PGHOST" -p "$PGPORT" -U "$SUPERUSER" -d "$db" -t public.bench_item $PG_REPACK_ARGS >"$dir/pg_repack.out" 2>&1
             ;;
         vacuum_full)
             # with ANALYZE, so all three leave the same thing behind: a compact, analyzed table
-            owner_psql "$db" -c "VACUUM (FULL, ANALYZE) public.bench_item" >"$dir/vacuum_full.out" 2>&1
+            timeout "$RUN_TIMEOUT" psql -X -q -v ON_ERROR_STOP=1 -h "$PGHOST" -p "$PGPORT" -U "$OWNER" -d "$db" \
+                -c "VACUUM (FULL, ANALYZE) public.bench_item" >"$dir/vacuum_full.out" 2>&1
             ;;
         none)
             sleep "$DURATION"

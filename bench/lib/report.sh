@@ -49,8 +49,9 @@ replay_rate() { # run [drain|batches]
     fi
 }
 
-ok_r() { # run field -> the value, only when the run succeeded
-    [ "$(get_r "$1" status)" = ok ] && get_r "$1" "$2"
+ok_r() { # run field -> the value, only when the repack command succeeded (exit 0); whether it
+         # left everything intact is a target of its own
+    [ "$(get_r "$1" exit)" = 0 ] && get_r "$1" "$2"
     return 0
 }
 
@@ -182,6 +183,16 @@ targets_section() {
     rw=$(ok_r idle_rpcl wall_s); vw=$(ok_r idle_vacuum_full wall_s); pw=$(ok_r idle_pg_repack wall_s)
     echo "## Targets (2-core machine)"
     echo
+    local bad="" run
+    for run in "${RUNS[@]}"; do
+        [ "$(get_r "$run" contender)" = none ] && continue
+        [ "$(get_r "$run" status)" = ok ] || bad+=" $run ($(get_r "$run" status));"
+    done
+    if [ -z "$bad" ]; then
+        verdict 1 "every repack completed and left the rows, the schema and the indexes intact"
+    else
+        verdict 0 "every repack completed and left the rows, the schema and the indexes intact; not so for:${bad%;}"
+    fi
     verdict "$(cmp "$rw <= $vw" "$rw" "$vw")" "rpcl's wall time at most 1.0x VACUUM FULL's (idle): $(ratio "$rw" "$vw")x ($(num "$rw") s vs $(num "$vw") s)"
     verdict "$(cmp "$rw < $pw" "$rw" "$pw")" "rpcl's wall time below pg_repack's (idle): $(ratio "$rw" "$pw")x ($(num "$rw") s vs $(num "$pw") s)"
     local s
@@ -192,7 +203,7 @@ targets_section() {
     done
     local worst=""
     for s in "${RUNS[@]}"; do
-        [ "$(get_r "$s" contender)" = rpcl ] && [ "$(get_r "$s" status)" = ok ] || continue
+        [ "$(get_r "$s" contender)" = rpcl ] && [ "$(get_r "$s" exit)" = 0 ] || continue
         local h
         h=$(lock_held "$s")
         [ -n "$h" ] || continue
@@ -208,9 +219,9 @@ targets_section() {
         verdict "$(cmp "$tt >= 0.95 * $base" "$tt" "$base")" "workload throughput with rpcl's triggers in place at least 95% of without: $(pct "$tt" "$base") (during the replay phase of the full-speed run, replay running too)"
     fi
     local rrun=triggers_rpcl
-    [ "$(get_r $rrun status)" = ok ] || rrun=max_rpcl
+    [ "$(get_r $rrun exit)" = 0 ] || rrun=max_rpcl
     rs=""
-    [ "$(get_r $rrun status)" = ok ] && rs=$(replay_rate $rrun)
+    [ "$(get_r $rrun exit)" = 0 ] && rs=$(replay_rate $rrun)
     verdict "$(cmp "$rs >= 200000" "$rs")" "replay at least 200,000 logged changes per second: $(num "$rs" 0) rows/s draining a backlog of $(get_r $rrun rpcl_log_drain_rows) rows ($rrun)"
     echo
 }
