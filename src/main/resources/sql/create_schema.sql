@@ -11,7 +11,9 @@ CREATE TYPE sch_repcloud.ty_repack_step AS ENUM
 CREATE VIEW sch_repcloud.v_version AS SELECT '0.1.0'::text AS t_version;
 
 -- One row per table rpcl is working on or has worked on. v_status is one of
--- 'in progress', 'prepared', 'failed', 'complete'.
+-- 'in progress', 'prepared', 'failed', 'complete'. j_definition holds the fingerprint of the
+-- table the copy was built from and, once swapped (step 'validate'), the statements that remain
+-- to run after the swaps (VALIDATE CONSTRAINT ...), so an interrupted run can finish them.
 CREATE TABLE sch_repcloud.t_table_repack (
     i_id_table        bigserial PRIMARY KEY,
     oid_old_table     oid NOT NULL,
@@ -36,13 +38,4 @@ CREATE TABLE sch_repcloud.t_table_repack (
     ts_repack_start   timestamptz NOT NULL DEFAULT now(),
     ts_repack_end     timestamptz,
     CONSTRAINT uq_t_table_repack_table UNIQUE (v_schema_name, v_old_table_name)
-);
-
--- Foreign keys added NOT VALID at the swap, validated once every table is swapped.
-CREATE TABLE sch_repcloud.t_pending_validation (
-    i_id_validation   bigserial PRIMARY KEY,
-    v_schema_name     text NOT NULL,
-    v_table_name      text NOT NULL,
-    v_con_name        text NOT NULL,
-    CONSTRAINT uq_t_pending_validation UNIQUE (v_schema_name, v_table_name, v_con_name)
 );

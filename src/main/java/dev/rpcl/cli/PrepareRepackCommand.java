@@ -1,5 +1,9 @@
 package dev.rpcl.cli;
 
+import dev.rpcl.daemon.PidFile;
+import dev.rpcl.engine.RepackEngine;
+import java.util.OptionalInt;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 
 @Command(name = "prepare_repack", description = "Prepare the tables (copy, indexes, catch-up) and stop before the swap.")
@@ -7,7 +11,24 @@ final class PrepareRepackCommand extends RpclCommand {
 
     @Override
     public Integer call() {
-        config();
-        throw Rpcl.notBuilt("prepare_repack");
+        OptionalInt launched = BackgroundMode.detach(this, PidFile.Kind.PREPARE, "Prepare repack process started.",
+                PidFile.Kind.REPLAY);
+        if (launched.isPresent()) {
+            return launched.getAsInt();
+        }
+        AtomicBoolean stopped = new AtomicBoolean();
+        int code = BackgroundMode.runHere(this, PidFile.Kind.PREPARE, stop -> {
+            int c = EngineRun.run(this, PidFile.Kind.PREPARE.command(), stop, RepackEngine::prepareTables);
+            stopped.set(stop.requested());
+            return c;
+        });
+        if (root.startReplay && !stopped.get()) {
+            // The same process becomes replay_data: it gives up the prepare pid file and takes the replay one.
+            out().println("Starting replay_data for the prepared tables (--start-replay).");
+            out().flush();
+            int replay = ReplayDataCommand.replayHere(this);
+            return code != ExitCode.OK ? code : replay;
+        }
+        return code;
     }
 }

@@ -1,5 +1,8 @@
 package dev.rpcl.cli;
 
+import dev.rpcl.daemon.PidFile;
+import dev.rpcl.engine.RepackEngine;
+import java.util.OptionalInt;
 import picocli.CommandLine.Command;
 
 @Command(name = "repack_tables", description = "Repack the configured tables online (copy, replay, swap).")
@@ -7,7 +10,9 @@ final class RepackTablesCommand extends RpclCommand {
 
     @Override
     public Integer call() {
-        config();
-        throw Rpcl.notBuilt("repack_tables");
+        OptionalInt launched = BackgroundMode.detach(this, PidFile.Kind.REPACK, "Repack tables process started.",
+                PidFile.Kind.REPLAY);
+        return launched.isPresent() ? launched.getAsInt() : BackgroundMode.runHere(this, PidFile.Kind.REPACK,
+                stop -> EngineRun.run(this, PidFile.Kind.REPACK.command(), stop, RepackEngine::repackTables));
     }
 }

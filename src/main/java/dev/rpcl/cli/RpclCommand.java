@@ -5,6 +5,7 @@ import dev.rpcl.config.ConfigLoader;
 import dev.rpcl.config.ConnectionConfig;
 import dev.rpcl.config.RpclConfig;
 import dev.rpcl.config.RpclHome;
+import dev.rpcl.config.TableConf;
 import dev.rpcl.logging.LogSetup;
 import java.io.PrintWriter;
 import java.util.List;
@@ -75,6 +76,21 @@ abstract class RpclCommand implements Callable<Integer> {
                     + " section; " + home().configDir().resolve("config-example.toml") + " shows one.");
         }
         return selected;
+    }
+
+    /** The connection's table_conf, its warnings printed and logged; no file means no settings. */
+    protected TableConf tableConf(ConnectionConfig connection) {
+        TableConf conf = TableConf.load(home(), root.config, connection.name());
+        Logger fileOnly = LoggerFactory.getLogger(LogSetup.FILE_ONLY_LOGGER);
+        for (String warning : conf.warnings()) {
+            err().println("rpcl: warning: " + warning);
+            fileOnly.warn(warning);
+        }
+        err().flush();
+        if (conf.present()) {
+            LOG.info("Per-table settings of connection {} from {}", connection.name(), conf.file());
+        }
+        return conf;
     }
 
     protected boolean debug() {

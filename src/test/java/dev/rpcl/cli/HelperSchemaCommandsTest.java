@@ -75,11 +75,12 @@ class HelperSchemaCommandsTest {
     @Test
     void createSchemaWarnsAndChangesNothingWhenPresent() {
         assertEquals(0, CliRun.run(home, "create_schema").exitCode());
-        db.execute("INSERT INTO sch_repcloud.t_pending_validation (v_schema_name, v_table_name, v_con_name) VALUES ('s', 't', 'c')");
+        db.execute("INSERT INTO sch_repcloud.t_table_repack (oid_old_table, v_schema_name, v_old_table_name, v_new_table_name,"
+                + " v_log_table_name, t_tab_pk) VALUES (1, 's', 't', 'new_1', 'log_1', '{id}')");
         CliRun again = CliRun.run(home, "create_schema");
         assertEquals(0, again.exitCode(), again::toString);
         assertTrue(again.out().contains("already present in database " + db.name() + "; nothing changed"), again::toString);
-        assertEquals("1", db.scalar("SELECT count(*) FROM sch_repcloud.t_pending_validation"));
+        assertEquals("1", db.scalar("SELECT count(*) FROM sch_repcloud.t_table_repack"));
     }
 
     @Test

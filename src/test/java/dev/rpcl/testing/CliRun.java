@@ -13,6 +13,8 @@ public record CliRun(int exitCode, String out, String err) {
     public static CliRun run(Path home, String... args) {
         Map<String, String> env = new HashMap<>(System.getenv());
         env.put("REPCLOUD_HOME", home.toString());
+        // In-process runs stay in the foreground; background mode is tested on the real jar (*IT).
+        env.put("RPCL_FOREGROUND", "1");
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int code = Rpcl.run(args, new PrintWriter(out), new PrintWriter(err), env);

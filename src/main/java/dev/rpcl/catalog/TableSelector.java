@@ -1,0 +1,141 @@
+package dev.rpcl.catalog;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Which tables a connection's {@code schemas} and {@code tables} lists select (both empty: every
+ * table), with their row identity and estimated wasted space, largest waste first. Ordinary
+ * tables only, never temp, catalog or helper schemas; tables that cannot be repacked come back
+ * with the reason, so the caller can say why they were skipped.
+ */
+public final class TableSelector {
+
+    /**
+     * The wasted space is estimated from the planner statistics as the heap's pages minus the
+     * pages its live rows would need at the table's fillfactor (24-byte tuple header, 4-byte line
+     * pointer, average widths from pg_stats). A table never analyzed has no estimate (0).
+     */
+    private static final String CANDIDATES = """
+            WITH t AS (
+                SELECT c.oid, n.nspname, c.relname, c.relkind, c.relispartition, c.relhassubclass, c.relowner,
+                       c.relrowsecurity AND c.relforcerowsecurity AS forced_rls,
+                       c.relpages::bigint AS relpages, c.reltuples::float8 AS reltuples,
+                       coalesce((SELECT option_value::int FROM pg_catalog.pg_options_to_table(c.reloptions)
+                                  WHERE option_name = 'fillfactor'), 100) AS fillfactor
+                  FROM pg_catalog.pg_class c
+                  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                 WHERE c.relkind IN ('r', 'p')
+                   AND c.relpersistence <> 't'
+                   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast',
+                                         'sch_repcloud', 'sch_repnew', 'sch_repdrop')
+                   AND n.nspname !~ '^pg_(toast_)?temp_'
+                   AND ((cardinality(?::text[]) = 0 AND cardinality(?::text[]) = 0)
+                        OR n.nspname = ANY (?::text[])
+                        OR n.nspname || '.' || c.relname = ANY (?::text[]))
+            ), width AS (
+                SELECT t.oid, sum((1 - s.null_frac) * s.avg_width) AS row_width
+                  FROM t JOIN pg_catalog.pg_stats s ON s.schemaname = t.nspname AND s.tablename = t.relname
+                 GROUP BY t.oid
+            )
+            SELECT t.oid, t.nspname, t.relname, t.relkind, t.relispartition, t.relhassubclass, t.forced_rls,
+                   (SELECT rolbypassrls FROM pg_catalog.pg_roles WHERE rolname = current_user) AS bypassrls,
+                   pg_catalog.pg_has_role(current_user, t.relowner, 'USAGE') AS owned, current_user AS me,
+                   pg_catalog.pg_get_userbyid(t.relowner) AS owner,
+                   pg_catalog.pg_total_relation_size(t.oid) AS total_bytes,
+                   CASE WHEN t.reltuples < 0 OR w.row_width IS NULL THEN 0
+                        ELSE greatest(0, t.relpages - ceil(t.reltuples * (24 + 4 + w.row_width)
+                             / ((current_setting('block_size')::int - 24) * t.fillfactor / 100.0)))::bigint
+                             * current_setting('block_size')::int
+                   END AS wasted_bytes,
+                   EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = t.oid) AS inherits,
+                   (SELECT pt.partrelid FROM pg_catalog.pg_inherits i
+                      JOIN pg_catalog.pg_partitioned_table pt ON pt.partrelid = i.inhparent WHERE i.inhrelid = t.oid) AS parent
+              FROM t LEFT JOIN width w ON w.oid = t.oid
+             ORDER BY wasted_bytes DESC, t.nspname, t.relname
+            """;
+
+    /**
+     * The primary key first, else the narrowest unique, valid, immediate, non-partial index
+     * without expressions whose columns are all NOT NULL.
+     */
+    private static final String KEY = """
+            SELECT CASE WHEN i.indisprimary THEN 'primary key ' ELSE 'unique index ' END || ic.relname AS source,
+                   array_agg(a.attname::text ORDER BY k.ord) AS cols
+              FROM pg_catalog.pg_index i
+              JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+             CROSS JOIN LATERAL unnest(i.indkey[0:i.indnkeyatts - 1]) WITH ORDINALITY AS k(attnum, ord)
+              LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+             WHERE i.indrelid = ? AND i.indisunique AND i.indisvalid AND i.indimmediate AND i.indpred IS NULL
+             GROUP BY i.indexrelid, i.indisprimary, ic.relname, i.indnkeyatts
+            HAVING bool_and(k.attnum > 0 AND a.attnotnull)
+             ORDER BY i.indisprimary DESC, i.indnkeyatts, ic.relname
+             LIMIT 1
+            """;
+
+    private TableSelector() {
+    }
+
+    /** The configured tables, qualifying or not, largest estimated waste first. */
+    public static List<Candidate> select(Connection c, List<String> schemas, List<String> tables) throws SQLException {
+        List<Candidate> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(CANDIDATES)) {
+            Array s = c.createArrayOf("text", schemas.toArray());
+            Array t = c.createArrayOf("text", tables.toArray());
+            ps.setArray(1, s);
+            ps.setArray(2, t);
+            ps.setArray(3, s);
+            ps.setArray(4, t);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    long oid = rs.getLong("oid");
+                    String schema = rs.getString("nspname");
+                    String name = rs.getString("relname");
+                    String reason = null;
+                    if (rs.getString("relkind").equals("p")) {
+                        reason = "it is a partitioned table; its partitions are repacked one by one";
+                    } else if (rs.getBoolean("relispartition")) {
+                        reason = PartitionSwap.unsupported(c, oid, rs.getLong("parent"));
+                    } else if (rs.getBoolean("relhassubclass") || rs.getBoolean("inherits")) {
+                        reason = "it takes part in table inheritance, which a rename-based swap would break";
+                    } else if (rs.getBoolean("forced_rls") && !rs.getBoolean("bypassrls")) {
+                        reason = "it has FORCE ROW LEVEL SECURITY, so even its owner sees only some rows; rpcl would copy"
+                                + " only those. Repack it as a role with BYPASSRLS, or after ALTER TABLE ... NO FORCE ROW LEVEL SECURITY";
+                    } else if (!rs.getBoolean("owned")) {
+                        reason = "it belongs to " + rs.getString("owner") + " and the connection's user " + rs.getString("me")
+                                + " is not a member of that role (only the owner can swap a table)";
+                    }
+                    out.add(new Candidate(oid, schema, name, List.of(), null, rs.getLong("total_bytes"),
+                            rs.getLong("wasted_bytes"), reason));
+                }
+            }
+        }
+        List<Candidate> keyed = new ArrayList<>(out.size());
+        for (Candidate cand : out) {
+            keyed.add(cand.qualifies() ? withKey(c, cand) : cand);
+        }
+        return keyed;
+    }
+
+    private static Candidate withKey(Connection c, Candidate cand) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(KEY)) {
+            ps.setLong(1, cand.oid());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return new Candidate(cand.oid(), cand.schema(), cand.name(), List.of(), null, cand.totalBytes(),
+                            cand.wastedBytes(), "it has no primary key and no unique, valid, non-partial index on NOT NULL "
+                                    + "columns to identify its rows; add a primary key to repack it");
+                }
+                List<String> cols = Arrays.asList((String[]) rs.getArray("cols").getArray());
+                return new Candidate(cand.oid(), cand.schema(), cand.name(), cols, rs.getString("source"),
+                        cand.totalBytes(), cand.wastedBytes(), null);
+            }
+        }
+    }
+}

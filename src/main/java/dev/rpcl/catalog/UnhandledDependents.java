@@ -1,0 +1,93 @@
+package dev.rpcl.catalog;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The safety net: every object that depends on the table and that neither the engine nor a
+ * carrier recreates (a rule or a policy of another table that names it, a function whose SQL
+ * body uses it, a table that inherits from it, ...) refuses the table before the copy, instead
+ * of making the final DROP of the old table fail after the whole copy. So do a table that
+ * inherits from another, belongs to an extension, carries a security label, or is read by a
+ * view that rpcl's user may not replace (the engine re-points views with CREATE OR REPLACE).
+ */
+public final class UnhandledDependents implements Carrier {
+
+    /** What pg_depend says depends on the table, minus what the engine and the carriers recreate. */
+    private static final String DEPENDENTS = """
+            WITH tbl AS (SELECT ?::oid AS oid)
+            SELECT DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) AS object
+              FROM tbl
+              JOIN pg_catalog.pg_depend d
+                ON d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = tbl.oid AND d.deptype IN ('n', 'a')
+             WHERE NOT CASE d.classid
+                   WHEN 'pg_catalog.pg_class'::regclass THEN
+                        EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indexrelid = d.objid AND i.indrelid = tbl.oid)
+                        OR (d.deptype = 'a' AND EXISTS (SELECT 1 FROM pg_catalog.pg_class s WHERE s.oid = d.objid AND s.relkind = 'S'))
+                   WHEN 'pg_catalog.pg_constraint'::regclass THEN
+                        EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.oid = d.objid
+                                   AND (k.conrelid = tbl.oid OR (k.contype = 'f' AND k.confrelid = tbl.oid)))
+                   WHEN 'pg_catalog.pg_attrdef'::regclass THEN
+                        EXISTS (SELECT 1 FROM pg_catalog.pg_attrdef a WHERE a.oid = d.objid AND a.adrelid = tbl.oid)
+                   WHEN 'pg_catalog.pg_trigger'::regclass THEN
+                        EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.oid = d.objid
+                                   AND (t.tgrelid = tbl.oid
+                                        OR (t.tgisinternal AND EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
+                                                                        WHERE k.oid = t.tgconstraint AND k.contype = 'f'
+                                                                          AND k.confrelid = tbl.oid))))
+                   WHEN 'pg_catalog.pg_rewrite'::regclass THEN
+                        EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite w JOIN pg_catalog.pg_class r ON r.oid = w.ev_class
+                                 WHERE w.oid = d.objid AND (w.ev_class = tbl.oid OR r.relkind = 'v' OR w.rulename = '_RETURN'))
+                   WHEN 'pg_catalog.pg_policy'::regclass THEN
+                        EXISTS (SELECT 1 FROM pg_catalog.pg_policy p WHERE p.oid = d.objid AND p.polrelid = tbl.oid)
+                   WHEN 'pg_catalog.pg_statistic_ext'::regclass THEN
+                        EXISTS (SELECT 1 FROM pg_catalog.pg_statistic_ext s WHERE s.oid = d.objid AND s.stxrelid = tbl.oid)
+                   WHEN 'pg_catalog.pg_publication_rel'::regclass THEN
+                        EXISTS (SELECT 1 FROM pg_catalog.pg_publication_rel p WHERE p.oid = d.objid AND p.prrelid = tbl.oid)
+                   ELSE false END
+             ORDER BY 1
+            """;
+
+    private static final String TABLE_ITSELF = """
+            SELECT 'it inherits from table ' || i.inhparent::regclass::text AS reason
+              FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+             WHERE i.inhrelid = ? AND NOT c.relispartition
+            UNION ALL
+            SELECT 'it belongs to extension ' || e.extname
+              FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+             WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = ? AND d.deptype = 'e'
+            UNION ALL
+            SELECT DISTINCT 'view ' || v.oid::regclass::text || ' reads it and is owned by role '
+                   || pg_catalog.pg_get_userbyid(v.relowner) || ', and only its owner may point it at the new table (GRANT '
+                   || pg_catalog.pg_get_userbyid(v.relowner) || ' TO the rpcl user)'
+              FROM pg_catalog.pg_depend d
+              JOIN pg_catalog.pg_rewrite w ON w.oid = d.objid AND w.rulename = '_RETURN'
+              JOIN pg_catalog.pg_class v ON v.oid = w.ev_class AND v.relkind = 'v'
+             WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass
+               AND d.refobjid = ? AND NOT pg_catalog.pg_has_role(v.relowner, 'USAGE')
+            UNION ALL
+            SELECT 'it has a security label of provider ' || l.provider
+              FROM pg_catalog.pg_seclabel l
+             WHERE l.classoid = 'pg_catalog.pg_class'::regclass AND l.objoid = ?
+            """;
+
+    @Override
+    public List<String> blockers(Connection c, TableRef table) throws SQLException {
+        List<String> out = new ArrayList<>();
+        for (CatalogRows.Row r : CatalogRows.query(c, DEPENDENTS, table.oid())) {
+            out.add(r.str("object") + " depends on table " + table.display()
+                    + ", and rpcl cannot recreate it for the new table (drop it, or make it not depend on the table, for the repack)");
+        }
+        for (CatalogRows.Row r : CatalogRows.query(c, TABLE_ITSELF, table.oid(), table.oid(), table.oid(), table.oid())) {
+            out.add("table " + table.display() + " cannot be swapped: " + r.str("reason"));
+        }
+        return out;
+    }
+
+    @Override
+    public Carried capture(Connection c, TableRef table) {
+        return Carried.NONE;
+    }
+}

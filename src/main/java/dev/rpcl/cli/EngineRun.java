@@ -1,0 +1,51 @@
+package dev.rpcl.cli;
+
+import dev.rpcl.config.ConnectionConfig;
+import dev.rpcl.daemon.StopSignal;
+import dev.rpcl.db.Database;
+import dev.rpcl.engine.RepackEngine;
+import dev.rpcl.engine.RepackOptions;
+import dev.rpcl.engine.TableConfCustomizer;
+import dev.rpcl.engine.RepackReport;
+import java.util.function.Function;
+
+/**
+ * prepare_repack and repack_tables around the engine: each selected connection in turn, its
+ * summary printed, the notification mailed at the end however the run ends, exit 0 when every
+ * table went well, 3 when some were skipped, failed or stopped.
+ */
+final class EngineRun {
+    private EngineRun() {
+    }
+
+    /**
+     * The engine options for a connection: the one place every command (prepare_repack,
+     * repack_tables, replay_data, abort_repack) gets them, so that a replay uses the same table
+     * settings as the copy it replays into.
+     */
+    static RepackOptions options(RpclCommand cmd, ConnectionConfig connection) {
+        return RepackOptions.defaults().withCustomizer(new TableConfCustomizer(cmd.tableConf(connection)));
+    }
+
+    static int run(RpclCommand cmd, String command, StopSignal stop, Function<RepackEngine, RepackReport> action) {
+        RunNotice notice = new RunNotice(cmd.config(), command);
+        boolean allOk = true;
+        try {
+            for (ConnectionConfig c : cmd.connections()) {
+                try (Database db = new Database(c, RepackEngine.POOL_SIZE)) {
+                    RepackReport report = action.apply(new RepackEngine(db, options(cmd, c), stop));
+                    ReportTable.print(cmd.out(), report);
+                    cmd.out().flush();
+                    notice.add(db, report);
+                    allOk &= report.allOk();
+                }
+            }
+        } catch (RuntimeException e) {
+            notice.failed(e);
+            throw e;
+        }
+        int code = allOk ? ExitCode.OK : ExitCode.PARTIAL;
+        notice.finished(code, stop);
+        return code;
+    }
+}

@@ -1,0 +1,207 @@
+package dev.rpcl.engine;
+
+import dev.rpcl.db.Sql;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The change capture of one table: the log {@code sch_repnew.log_<oid>} (id, transaction id, key
+ * columns, truncate marker) and statement-level AFTER triggers with transition tables that write
+ * the keys of every changed row with one INSERT ... SELECT per statement. The functions are
+ * SECURITY DEFINER so that the application's roles need no rights on the helper schema.
+ */
+final class ChangeLog {
+    private static final Logger LOG = LoggerFactory.getLogger(ChangeLog.class);
+
+    static final String TRIGGER_INSERT = "z_repcloud_log_ins";
+    static final String TRIGGER_UPDATE = "z_repcloud_log_upd";
+    static final String TRIGGER_DELETE = "z_repcloud_log_del";
+    static final String TRIGGER_TRUNCATE = "z_repcloud_truncate";
+    private static final List<String> TRIGGERS = List.of(TRIGGER_INSERT, TRIGGER_UPDATE, TRIGGER_DELETE, TRIGGER_TRUNCATE);
+
+    private static final String KEY_TYPES = """
+            SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),
+                   CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
+                        THEN (SELECT quote_ident(n.nspname) || '.' || quote_ident(co.collname)
+                                FROM pg_catalog.pg_collation co JOIN pg_catalog.pg_namespace n ON n.oid = co.collnamespace
+                               WHERE co.oid = a.attcollation) END
+              FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+             WHERE a.attrelid = ? AND a.attname = ?
+            """;
+
+    private static final String TRIGGERS_PRESENT = """
+            SELECT count(*) FROM pg_catalog.pg_trigger WHERE tgrelid = ? AND tgname = ANY (?)
+            """;
+
+    private ChangeLog() {
+    }
+
+    /** The log table and the trigger functions; no lock on the original is needed for these. */
+    static void createLogAndFunctions(Connection c, RepackTable t, boolean partition) throws SQLException {
+        StringBuilder cols = new StringBuilder();
+        for (String key : t.keyColumns()) {
+            try (PreparedStatement ps = c.prepareStatement(KEY_TYPES)) {
+                ps.setLong(1, t.ref().oid());
+                ps.setString(2, key);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new SQLException("key column " + key + " of " + t.display() + " not found");
+                    }
+                    cols.append(", ").append(Sql.ident(key)).append(' ').append(rs.getString(2));
+                    if (rs.getString(3) != null) {
+                        cols.append(" COLLATE ").append(rs.getString(3));
+                    }
+                }
+            }
+        }
+        String keys = t.keyList(null);
+        try (Statement st = c.createStatement()) {
+            // Key columns are nullable here only for the truncate marker row, which has none.
+            st.execute("CREATE TABLE " + t.log() + " (i_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+                    + "i_xid bigint NOT NULL DEFAULT pg_catalog.txid_current(), b_truncate boolean NOT NULL DEFAULT false"
+                    + cols + ")");
+            // Replay extends a batch to whole transactions, looked up by transaction id.
+            st.execute("CREATE INDEX ON " + t.log() + " (i_xid)");
+            if (partition) {
+                String oldKeys = t.keyList("OLD");
+                String newKeys = t.keyList("NEW");
+                st.execute(function(t.function("ins"), "INSERT INTO " + t.log() + " (" + keys + ") VALUES (" + newKeys + ")"));
+                st.execute(function(t.function("upd"), "INSERT INTO " + t.log() + " (" + keys + ") VALUES (" + oldKeys + ");\n"
+                        + "  IF (" + newKeys + ") IS DISTINCT FROM (" + oldKeys + ") THEN\n    INSERT INTO " + t.log()
+                        + " (" + keys + ") VALUES (" + newKeys + ");\n  END IF"));
+                st.execute(function(t.function("del"), "INSERT INTO " + t.log() + " (" + keys + ") VALUES (" + oldKeys + ")"));
+            } else {
+                st.execute(function(t.function("ins"), "INSERT INTO " + t.log() + " (" + keys + ") SELECT " + keys + " FROM new_rows"));
+                st.execute(function(t.function("upd"), "INSERT INTO " + t.log() + " (" + keys + ") SELECT " + keys
+                        + " FROM old_rows UNION SELECT " + keys + " FROM new_rows"));
+                st.execute(function(t.function("del"), "INSERT INTO " + t.log() + " (" + keys + ") SELECT " + keys + " FROM old_rows"));
+            }
+            st.execute(function(t.function("trunc"), "INSERT INTO " + t.log() + " (b_truncate) VALUES (true)"));
+        }
+    }
+
+    private static String function(String name, String body) {
+        return "CREATE FUNCTION " + name + "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER "
+                + "SET search_path = pg_catalog, pg_temp AS $rpcl$\nBEGIN\n  " + body + ";\n  RETURN NULL;\nEND\n$rpcl$";
+    }
+
+    /**
+     * The triggers, in the caller's transaction. CREATE TRIGGER waits for every open writer of
+     * the table, so the caller sets lock_timeout and retries; once this commits, every change is
+     * logged.
+     */
+    static void createTriggers(Connection c, RepackTable t, boolean partition) throws SQLException {
+        String on = " ON " + t.original() + " ";
+        try (Statement st = c.createStatement()) {
+            if (partition) {
+                createRowTriggers(st, t, on);
+            } else {
+                createStatementTriggers(st, t, on);
+            }
+            st.execute("CREATE TRIGGER " + TRIGGER_TRUNCATE + " AFTER TRUNCATE" + on
+                    + "FOR EACH STATEMENT EXECUTE FUNCTION " + t.function("trunc") + "()");
+            // ENABLE ALWAYS: the log must be written under session_replication_role = replica too.
+            for (String trigger : TRIGGERS) {
+                st.execute("ALTER TABLE " + t.original() + " ENABLE ALWAYS TRIGGER " + Sql.ident(trigger));
+            }
+        }
+        LOG.debug("{}: change log triggers created", t.display());
+    }
+
+    /**
+     * A partition's statement-level triggers do not fire when a statement writes it through its
+     * partitioned table, and row triggers with transition tables are not allowed on partitions:
+     * a partition is logged row by row.
+     */
+    private static void createRowTriggers(Statement st, RepackTable t, String on) throws SQLException {
+        st.execute("CREATE TRIGGER " + TRIGGER_INSERT + " AFTER INSERT" + on + "FOR EACH ROW EXECUTE FUNCTION "
+                + t.function("ins") + "()");
+        st.execute("CREATE TRIGGER " + TRIGGER_UPDATE + " AFTER UPDATE" + on + "FOR EACH ROW EXECUTE FUNCTION "
+                + t.function("upd") + "()");
+        st.execute("CREATE TRIGGER " + TRIGGER_DELETE + " AFTER DELETE" + on + "FOR EACH ROW EXECUTE FUNCTION "
+                + t.function("del") + "()");
+    }
+
+    private static void createStatementTriggers(Statement st, RepackTable t, String on) throws SQLException {
+        st.execute("CREATE TRIGGER " + TRIGGER_INSERT + " AFTER INSERT" + on
+                + "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION " + t.function("ins") + "()");
+        st.execute("CREATE TRIGGER " + TRIGGER_UPDATE + " AFTER UPDATE" + on
+                + "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "
+                + t.function("upd") + "()");
+        st.execute("CREATE TRIGGER " + TRIGGER_DELETE + " AFTER DELETE" + on
+                + "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION " + t.function("del") + "()");
+    }
+
+    /**
+     * Replaces the trigger functions by ones that do nothing. CREATE OR REPLACE FUNCTION takes no
+     * lock on the table, so this works while a session keeps the table locked.
+     */
+    static void makeInert(Connection c, RepackTable t) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            for (String event : List.of("ins", "upd", "del", "trunc")) {
+                st.execute(function(t.function(event), "NULL").replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"));
+            }
+        }
+    }
+
+    /** Whether all four triggers are on the original (a resumed run checks it). */
+    static boolean triggersPresent(Connection c, RepackTable t) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(TRIGGERS_PRESENT)) {
+            ps.setLong(1, t.ref().oid());
+            ps.setArray(2, c.createArrayOf("text", TRIGGERS.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1) == TRIGGERS.size();
+            }
+        }
+    }
+
+    /**
+     * Drops the triggers first (DROP TRIGGER locks the original ACCESS EXCLUSIVE: the caller sets
+     * lock_timeout), then, in the same transaction, the functions and the log, so the application
+     * never meets a trigger whose log is gone.
+     */
+    static void drop(Connection c, RepackTable t, boolean originalExists) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            if (originalExists) {
+                for (String trigger : TRIGGERS) {
+                    st.execute("DROP TRIGGER IF EXISTS " + Sql.ident(trigger) + " ON " + t.original());
+                }
+            }
+            dropLogAndFunctions(st, t);
+        }
+    }
+
+    /** The log and the functions only: after the swap the triggers went with the old table. */
+    static void dropLogAndFunctions(Statement st, RepackTable t) throws SQLException {
+        for (String event : List.of("ins", "upd", "del", "trunc")) {
+            st.execute("DROP FUNCTION IF EXISTS " + t.function(event) + "()");
+        }
+        st.execute("DROP TABLE IF EXISTS " + t.log());
+    }
+
+    static long backlog(Connection c, RepackTable t) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM " + t.log())) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** The highest log id handed out so far (the identity's last value), to measure arrivals. */
+    static long lastId(Connection c, RepackTable t) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT coalesce(pg_catalog.pg_sequence_last_value(pg_catalog.pg_get_serial_sequence(?, 'i_id')), 0)")) {
+            ps.setString(1, t.log());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package dev.rpcl.engine;
+
+import dev.rpcl.RpclException;
+import dev.rpcl.db.SqlStates;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The per-table advisory lock, and the removal of what an unfinished repack leaves behind. */
+final class Cleanup {
+    private static final Logger LOG = LoggerFactory.getLogger(Cleanup.class);
+
+    /** The original by OID: its current name, in case it was renamed since the repack started. */
+    private static final String BY_OID = """
+            SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.oid = ? AND n.nspname NOT IN ('sch_repnew', 'sch_repdrop')
+            """;
+
+    private static final String INTACT = """
+            SELECT pg_catalog.to_regclass(?) IS NOT NULL AND pg_catalog.to_regclass(?) IS NOT NULL
+            """;
+
+    private Cleanup() {
+    }
+
+    /** Two rpcl processes never work on the same table: a session-level advisory lock on its OID. */
+    static boolean tryLock(Connection lock, RepackTable t) throws SQLException {
+        try (PreparedStatement ps = lock.prepareStatement("SELECT pg_catalog.pg_try_advisory_lock(?)")) {
+            ps.setLong(1, t.advisoryKey());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+
+    static void unlock(Connection lock, RepackTable t) {
+        try (PreparedStatement ps = lock.prepareStatement("SELECT pg_catalog.pg_advisory_unlock(?)")) {
+            ps.setLong(1, t.advisoryKey());
+            ps.execute();
+        } catch (SQLException e) {
+            // Closing the session releases it anyway; do not mask the table's own outcome.
+            LOG.debug("{}: advisory unlock failed: {}", t.display(), e.getMessage());
+        }
+    }
+
+    /** The copy, the log and all four triggers exist, so a prepared table can continue. */
+    static boolean intact(Connection c, RepackTable t) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(INTACT)) {
+            ps.setString(1, t.copy());
+            ps.setString(2, t.log());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    return false;
+                }
+            }
+        }
+        return ChangeLog.triggersPresent(c, t);
+    }
+
+    /**
+     * Drops the triggers on the original (found by OID), the trigger functions, the log and the
+     * copy, in one transaction, so the application never meets a trigger without its log. DROP
+     * TRIGGER locks the original ACCESS EXCLUSIVE: bounded by lock_timeout and retried. When a
+     * session keeps the table locked throughout, the triggers are made inert instead (their
+     * functions replaced by ones that do nothing, which needs no lock on the table), the log and
+     * the copy are dropped, and the exception says to run abort_repack later.
+     */
+    static void drop(Connection c, RepackTable t, Duration lockTimeout, int attempts) throws SQLException {
+        for (int attempt = 1; ; attempt++) {
+            c.setAutoCommit(false);
+            try (Statement st = c.createStatement()) {
+                st.execute("SET LOCAL lock_timeout = " + Math.max(1, lockTimeout.toMillis()));
+                RepackTable current = currentName(c, t);
+                ChangeLog.drop(c, current == null ? t : current, current != null);
+                st.execute("DROP TABLE IF EXISTS " + t.copy());
+                c.commit();
+                return;
+            } catch (SQLException e) {
+                c.rollback();
+                if (!SqlStates.is(e, SqlStates.LOCK_NOT_AVAILABLE) && !SqlStates.is(e, SqlStates.DEADLOCK_DETECTED)) {
+                    throw e;
+                }
+                if (attempt >= attempts) {
+                    neutralise(c, t, lockTimeout);
+                    throw RpclException.failed("rpcl's triggers are still on " + t.display() + " because another session kept"
+                            + " it locked; they now do nothing. Run rpcl abort_repack when the table is idle to remove them");
+                }
+                LOG.info("{}: removing the triggers waits for a lock; attempt {} timed out, retrying", t.display(), attempt);
+                try {
+                    Thread.sleep(Math.min(2_000, Math.max(100, lockTimeout.toMillis()) * attempt));
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    neutralise(c, t, lockTimeout);
+                    throw RpclException.failed("Interrupted while removing rpcl's triggers from " + t.display()
+                            + "; they now do nothing. Run rpcl abort_repack to remove them");
+                }
+            } finally {
+                c.setAutoCommit(true);
+            }
+        }
+    }
+
+    /** Triggers that cannot be dropped now stop logging; then the log and copy go if they can. */
+    private static void neutralise(Connection c, RepackTable t, Duration lockTimeout) throws SQLException {
+        c.setAutoCommit(true);
+        ChangeLog.makeInert(c, t);
+        LOG.warn("{}: rpcl's triggers could not be dropped (the table stays locked by another session); they now do nothing",
+                t.display());
+        c.setAutoCommit(false);
+        try (Statement st = c.createStatement()) {
+            st.execute("SET LOCAL lock_timeout = " + Math.max(1, lockTimeout.toMillis()));
+            st.execute("DROP TABLE IF EXISTS " + t.log());
+            st.execute("DROP TABLE IF EXISTS " + t.copy());
+            c.commit();
+        } catch (SQLException e) {
+            c.rollback();
+            LOG.warn("{}: the change log and copy stay until abort_repack: {}", t.display(), e.getMessage());
+        } finally {
+            c.setAutoCommit(true);
+        }
+    }
+
+    private static RepackTable currentName(Connection c, RepackTable t) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(BY_OID)) {
+            ps.setLong(1, t.ref().oid());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? RepackTable.of(t.ref().oid(), rs.getString(1), rs.getString(2), t.keyColumns()) : null;
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package dev.rpcl.engine;
+
+import dev.rpcl.config.ConnectionConfig;
+import dev.rpcl.db.Database;
+import dev.rpcl.db.Sql;
+import dev.rpcl.db.SqlStates;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * After the swaps: runs each post-commit statement once (VALIDATE CONSTRAINT, REFRESH MATERIALIZED
+ * VIEW, ...; a foreign key between two repacked tables is validated once, after both swaps), then
+ * ANALYZE, and marks the tables complete. None of this blocks the application's reads or writes
+ * of the table; a failure leaves the table repacked with a warning.
+ */
+final class Finisher {
+    private static final Logger LOG = LoggerFactory.getLogger(Finisher.class);
+    private static final int ATTEMPTS = 5;
+
+    private Finisher() {
+    }
+
+    static Map<String, String> finish(Connection c, ConnectionConfig cfg) throws SQLException {
+        Map<String, String> warnings = new LinkedHashMap<>();
+        if (!HelperSchema.exists(c)) {
+            return warnings;
+        }
+        List<RepackState.Row> rows = new ArrayList<>();
+        for (RepackState.Row r : RepackState.withStatus(c, RepackState.IN_PROGRESS)) {
+            if (r.step() == Step.VALIDATE) {
+                rows.add(r);
+            }
+        }
+        if (rows.isEmpty()) {
+            return warnings;
+        }
+        Set<String> done = new LinkedHashSet<>();
+        for (RepackState.Row r : rows) {
+            String table = r.schema() + "." + r.name();
+            Database.setApplicationName(c, table, Step.VALIDATE.dbValue());
+            long start = System.nanoTime();
+            try (Statement st = c.createStatement()) {
+                ChangeLog.dropLogAndFunctions(st, RepackTable.of(r.oldOid(), r.schema(), r.name(), r.keyColumns()));
+            }
+            for (String sql : r.afterCommit()) {
+                if (done.add(sql)) {
+                    String problem = execute(c, cfg, sql);
+                    if (problem != null) {
+                        warnings.merge(table, problem, (a, b) -> a + "; " + b);
+                    }
+                }
+            }
+            if (cfg.analyzeTables()) {
+                String problem = execute(c, cfg, "ANALYZE " + Sql.qualified(r.schema(), r.name()));
+                if (problem != null) {
+                    warnings.merge(table, problem, (a, b) -> a + "; " + b);
+                }
+            }
+            RepackState.completed(c, r.schema(), r.name(), Sizes.total(c, r.schema(), r.name()));
+            LOG.info("{}: finished in {} ms ({} post-swap statement(s){})", table, (System.nanoTime() - start) / 1_000_000,
+                    r.afterCommit().size(), cfg.analyzeTables() ? ", ANALYZE" : "");
+        }
+        return warnings;
+    }
+
+    /** Runs one statement with lock_timeout, retried; returns a warning or null. */
+    private static String execute(Connection c, ConnectionConfig cfg, String sql) throws SQLException {
+        for (int attempt = 1; ; attempt++) {
+            c.setAutoCommit(false);
+            try (Statement st = c.createStatement()) {
+                st.execute("SET LOCAL lock_timeout = " + Math.max(1, cfg.lockTimeout().toMillis()));
+                long start = System.nanoTime();
+                st.execute(sql);
+                c.commit();
+                LOG.info("{} took {} ms", sql, (System.nanoTime() - start) / 1_000_000);
+                return null;
+            } catch (SQLException e) {
+                c.rollback();
+                boolean lock = SqlStates.is(e, SqlStates.LOCK_NOT_AVAILABLE) || SqlStates.is(e, SqlStates.DEADLOCK_DETECTED);
+                if (!lock || attempt >= ATTEMPTS) {
+                    String w = "'" + sql + "' failed: " + Database.rootMessage(e) + "; run it by hand";
+                    LOG.warn(w);
+                    return w;
+                }
+                try {
+                    Thread.sleep(Math.max(100, cfg.lockTimeout().toMillis()) * attempt);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return "'" + sql + "' was interrupted; run it by hand";
+                }
+            } finally {
+                c.setAutoCommit(true);
+            }
+        }
+    }
+}

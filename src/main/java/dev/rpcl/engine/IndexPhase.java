@@ -1,0 +1,172 @@
+package dev.rpcl.engine;
+
+import dev.rpcl.RpclException;
+import dev.rpcl.db.Database;
+import dev.rpcl.db.Sql;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Builds the original's indexes on the filled copy, with the same names (legal, the copy lives in
+ * sch_repnew), definitions, options and tablespaces; then the constraints that use them (PRIMARY
+ * KEY / UNIQUE ... USING INDEX) and the exclusion constraints. The primary key first ('create
+ * pkey'), the rest in parallel connections ('create indices').
+ */
+final class IndexPhase {
+    private static final Logger LOG = LoggerFactory.getLogger(IndexPhase.class);
+
+    /**
+     * Every valid index of the original with the constraint it backs, if any; {@code rest} is
+     * pg_get_indexdef after "... ON schema.table USING ", so the statement can name the copy.
+     */
+    private static final String INDEXES = """
+            SELECT ic.relname, i.indisprimary, con.conname, con.contype, con.condeferrable, con.condeferred,
+                   pg_catalog.pg_get_constraintdef(con.oid) AS condef,
+                   (SELECT spcname FROM pg_catalog.pg_tablespace WHERE oid = ic.reltablespace) AS tablespace,
+                   i.indisvalid,
+                   pg_catalog.pg_get_indexdef(i.indexrelid) AS def,
+                   'CREATE ' || CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX ' || quote_ident(ic.relname)
+                     || ' ON ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname) || ' USING ' AS prefix,
+                   CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END AS unique_kw,
+                   EXISTS (SELECT 1 FROM pg_catalog.pg_class x
+                            WHERE x.relnamespace = 'sch_repnew'::regnamespace AND x.relname = ic.relname
+                              AND x.oid NOT IN (SELECT indexrelid FROM pg_catalog.pg_index WHERE indrelid = ?)) AS name_taken
+              FROM pg_catalog.pg_index i
+              JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+              JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+              LEFT JOIN pg_catalog.pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid
+                                                     AND con.contype IN ('p', 'u', 'x')
+             WHERE i.indrelid = ?
+             ORDER BY i.indisprimary DESC, ic.relname
+            """;
+
+    /** One index (and its constraint) to build on the copy. */
+    record IndexJob(String name, boolean primary, List<String> statements, String tablespace) {
+    }
+
+    private IndexPhase() {
+    }
+
+    static List<IndexJob> plan(Connection c, RepackTable t) throws SQLException {
+        List<IndexJob> jobs = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(INDEXES)) {
+            ps.setLong(1, t.ref().oid());
+            ps.setLong(2, t.ref().oid());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String name = rs.getString("relname");
+                    if (!rs.getBoolean("indisvalid")) {
+                        LOG.warn("{}: index {} is invalid (a failed CREATE INDEX CONCURRENTLY?); it is not rebuilt on the repacked table",
+                                t.display(), name);
+                        continue;
+                    }
+                    if (rs.getBoolean("name_taken")) {
+                        throw RpclException.failed("Cannot build index " + name + " for " + t.display()
+                                + ": another table being repacked already has an index of that name in sch_repnew."
+                                + " Repack the two tables in separate runs.");
+                    }
+                    List<String> statements = new ArrayList<>();
+                    String contype = rs.getString("contype");
+                    String constraint = rs.getString("conname");
+                    if ("x".equals(contype)) {
+                        statements.add("ALTER TABLE " + t.copy() + " ADD CONSTRAINT " + Sql.ident(constraint) + " " + rs.getString("condef"));
+                    } else {
+                        String def = rs.getString("def");
+                        String prefix = rs.getString("prefix");
+                        if (!def.startsWith(prefix)) {
+                            throw RpclException.failed("Cannot read the definition of index " + name + " of " + t.display()
+                                    + " (unexpected form: " + def + "). Report this with the index definition.");
+                        }
+                        statements.add("CREATE " + rs.getString("unique_kw") + "INDEX " + Sql.ident(name) + " ON " + t.copy()
+                                + " USING " + def.substring(prefix.length()));
+                        if (contype != null) {
+                            statements.add("ALTER TABLE " + t.copy() + " ADD CONSTRAINT " + Sql.ident(constraint)
+                                    + ("p".equals(contype) ? " PRIMARY KEY" : " UNIQUE") + " USING INDEX " + Sql.ident(name)
+                                    + (rs.getBoolean("condeferrable") ? " DEFERRABLE" : "")
+                                    + (rs.getBoolean("condeferred") ? " INITIALLY DEFERRED" : ""));
+                        }
+                    }
+                    jobs.add(new IndexJob(name, rs.getBoolean("indisprimary"), statements, rs.getString("tablespace")));
+                }
+            }
+        }
+        return jobs;
+    }
+
+    /** Runs one job on its own connection; the tablespace comes from default_tablespace. */
+    static void build(Connection c, IndexJob job) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("SET default_tablespace = " + (job.tablespace() == null ? "''" : Sql.ident(job.tablespace())));
+            try {
+                for (String sql : job.statements()) {
+                    st.execute(sql);
+                }
+            } finally {
+                st.execute("RESET default_tablespace");
+            }
+        }
+    }
+
+    /** Builds the jobs with up to {@code parallel} connections of the pool. */
+    static void buildAll(Database db, RepackTable t, List<IndexJob> jobs, int parallel) throws SQLException {
+        if (jobs.isEmpty()) {
+            return;
+        }
+        int threads = Math.max(1, Math.min(parallel, jobs.size()));
+        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread th = new Thread(r, "rpcl-index");
+            th.setDaemon(true);
+            return th;
+        });
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (IndexJob job : jobs) {
+                futures.add(pool.submit(() -> {
+                    long start = System.nanoTime();
+                    try (Connection c = db.connect()) {
+                        Database.setApplicationName(c, t.display(), "create indices");
+                        TableRepack.sessionDefaults(c);
+                        build(c, job);
+                    }
+                    LOG.info("{}: built index {} in {} ms", t.display(), job.name(), (System.nanoTime() - start) / 1_000_000);
+                    return null;
+                }));
+            }
+            // Wait for every build, even after a failure, so no build still runs when the copy is dropped.
+            Throwable first = null;
+            for (Future<?> f : futures) {
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    first = first == null ? e.getCause() : first;
+                }
+            }
+            if (first instanceof SQLException sql) {
+                throw sql;
+            }
+            if (first instanceof RuntimeException re) {
+                throw re;
+            }
+            if (first != null) {
+                throw new SQLException(first);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SQLException("interrupted while building the indexes of " + t.display(), e);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package dev.rpcl.engine;
+
+import dev.rpcl.RpclException;
+import dev.rpcl.db.Database;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The work on tables left between runs: replaying prepared tables, and aborting repacks. */
+final class Maintenance {
+    private static final Logger LOG = LoggerFactory.getLogger(Maintenance.class);
+
+    private final Database db;
+    private final RepackOptions opts;
+    private final BooleanSupplier stop;
+    private final Supplier<Map<String, String>> finish;
+
+    Maintenance(Database db, RepackOptions opts, BooleanSupplier stop, Supplier<Map<String, String>> finish) {
+        this.db = db;
+        this.opts = opts;
+        this.stop = stop;
+        this.finish = finish;
+    }
+
+    /**
+     * replay_data: one batch for every prepared table that no other rpcl process is working on.
+     * Returns the log rows replayed, so a daemon can sleep when there was nothing to do.
+     */
+    long replayPrepared() {
+        long total = 0;
+        try (Connection c = db.connect()) {
+            for (RepackState.Row row : RepackState.withStatus(c, RepackState.PREPARED)) {
+                if (stop.getAsBoolean()) {
+                    break;
+                }
+                RepackTable t = RepackTable.of(row.oldOid(), row.schema(), row.name(), row.keyColumns());
+                try (Connection lock = db.connect()) {
+                    if (!Cleanup.tryLock(lock, t)) {
+                        continue;
+                    }
+                    try {
+                        TableRepack work = new TableRepack(db, opts, stop, t);
+                        work.resume(c, row.fingerprint());
+                        total += work.replayOnce(c).logRows();
+                    } finally {
+                        Cleanup.unlock(lock, t);
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            throw RepackEngine.failure(db, "Cannot replay the prepared tables", e);
+        } catch (TableRepack.Stopped s) {
+            return total;
+        }
+        return total;
+    }
+
+    /** abort_repack for every table rpcl left prepared, in progress or failed. */
+    RepackReport abortAll() {
+        List<RepackState.Row> rows;
+        try (Connection c = db.connect()) {
+            HelperSchema.requirePresent(c, db);
+            rows = RepackState.withStatus(c, RepackState.PREPARED, RepackState.IN_PROGRESS, RepackState.FAILED);
+        } catch (SQLException e) {
+            throw RepackEngine.failure(db, "Cannot read the repack state", e);
+        }
+        List<TableResult> results = new ArrayList<>();
+        for (RepackState.Row row : rows) {
+            results.add(abort(row.schema(), row.name()));
+        }
+        return new RepackReport(db.config().name(), results);
+    }
+
+    /**
+     * Drops a table's triggers, log, functions and copy and removes its state; safe to run
+     * twice. A table already swapped is finished instead (its swap cannot be undone).
+     */
+    TableResult abort(String schema, String name) {
+        String display = schema + "." + name;
+        try (Connection c = db.connect(); Connection lock = db.connect()) {
+            Optional<RepackState.Row> row = RepackState.find(c, schema, name);
+            if (row.isEmpty()) {
+                return TableResult.of(display, TableResult.Status.ABORTED, "nothing to abort");
+            }
+            if (row.get().step() == Step.VALIDATE) {
+                Map<String, String> w = finish.get();
+                return TableResult.of(display, TableResult.Status.REPACKED, w.getOrDefault(display,
+                        "already swapped; its post-swap work is now finished"));
+            }
+            RepackTable t = RepackTable.of(row.get().oldOid(), schema, name, row.get().keyColumns());
+            if (!Cleanup.tryLock(lock, t)) {
+                return TableResult.of(display, TableResult.Status.FAILED, "another rpcl process is working on it;"
+                        + " stop it first (rpcl stop_repack, stop_prepare or stop_replay)");
+            }
+            try {
+                Cleanup.drop(c, t, db.config().lockTimeout(), opts.maxSwapAttempts());
+                RepackState.delete(c, schema, name);
+                LOG.info("{}: aborted: triggers, change log and copy dropped, state removed", display);
+                return TableResult.of(display, TableResult.Status.ABORTED, null);
+            } finally {
+                Cleanup.unlock(lock, t);
+            }
+        } catch (SQLException | RpclException e) {
+            String msg = "Cannot abort the repack of " + display + ": " + RepackEngine.message(e);
+            LOG.error(msg);
+            return TableResult.of(display, TableResult.Status.FAILED, msg);
+        }
+    }
+}

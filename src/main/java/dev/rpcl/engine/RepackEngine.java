@@ -1,0 +1,289 @@
+package dev.rpcl.engine;
+
+import dev.rpcl.RpclException;
+import dev.rpcl.catalog.Candidate;
+import dev.rpcl.catalog.Carrier;
+import dev.rpcl.catalog.TableSelector;
+import dev.rpcl.db.Database;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The online repack of one connection's tables: repack_tables, prepare_repack, the replay of
+ * prepared tables, abort_repack. Returns results and logs; never prints. {@code stopRequested}
+ * is polled at safe points (between phases and batches, before each swap attempt): a stopped
+ * table is cleaned up, or stays prepared if it was; a swap is never left half done.
+ *
+ * <p>Open the {@link Database} with {@link #POOL_SIZE} connections.
+ */
+public final class RepackEngine {
+    private static final Logger LOG = LoggerFactory.getLogger(RepackEngine.class);
+
+    /** Connections the engine may use at once: work, advisory lock, index builders, blocker watcher. */
+    public static final int POOL_SIZE = 6;
+
+    /** After a failure the blocker is often still there: try a few times, then make the triggers inert. */
+    private static final int CLEANUP_ATTEMPTS = 3;
+
+    private final Database db;
+    private final RepackOptions opts;
+    private final BooleanSupplier stop;
+
+    public RepackEngine(Database db, RepackOptions options, BooleanSupplier stopRequested) {
+        this.db = db;
+        this.opts = options;
+        this.stop = stopRequested;
+    }
+
+    /** The configured tables, qualifying or not (with the reason), largest estimated waste first. */
+    public List<Candidate> candidates() {
+        try (Connection c = db.connect()) {
+            HelperSchema.requirePresent(c, db);
+            return TableSelector.select(c, db.config().schemas(), db.config().tables());
+        } catch (SQLException e) {
+            throw failure("Cannot list the tables to repack", e);
+        }
+    }
+
+    /** repack_tables: every candidate copied, replayed and swapped one by one, then finished. */
+    public RepackReport repackTables() {
+        finish();
+        List<TableResult> results = new ArrayList<>();
+        for (Candidate cand : announce(checked(candidates()))) {
+            if (stop.getAsBoolean()) {
+                results.add(TableResult.of(cand.display(), TableResult.Status.STOPPED, "not started: a stop was requested"));
+                continue;
+            }
+            results.add(repack(cand));
+        }
+        Map<String, String> warnings = finish();
+        return new RepackReport(db.config().name(), withFinish(results, warnings));
+    }
+
+    /** prepare_repack: every candidate copied, indexed and caught up, left 'prepared' for the swap. */
+    public RepackReport prepareTables() {
+        List<TableResult> results = new ArrayList<>();
+        for (Candidate cand : announce(checked(candidates()))) {
+            if (stop.getAsBoolean()) {
+                results.add(TableResult.of(cand.display(), TableResult.Status.STOPPED, "not started: a stop was requested"));
+                continue;
+            }
+            results.add(prepare(cand));
+        }
+        return new RepackReport(db.config().name(), results);
+    }
+
+    /** One table, from nothing (or from its prepared state) to swapped. Call {@link #finish()} afterwards. */
+    public TableResult repack(Candidate cand) {
+        return run(cand, true);
+    }
+
+    /** One table, up to a caught-up copy; its status becomes 'prepared'. */
+    public TableResult prepare(Candidate cand) {
+        return run(cand, false);
+    }
+
+    /**
+     * replay_data: one batch for every prepared table that no other rpcl process is working on.
+     * Returns the log rows replayed, so a daemon can sleep when there was nothing to do.
+     */
+    public long replayPrepared() {
+        return maintenance().replayPrepared();
+    }
+
+    /** abort_repack for every table rpcl left prepared, in progress or failed. */
+    public RepackReport abortAll() {
+        return maintenance().abortAll();
+    }
+
+    /**
+     * Drops a table's triggers, log, functions and copy and removes its state; safe to run
+     * twice. A table already swapped is finished instead (its swap cannot be undone).
+     */
+    public TableResult abort(String schema, String name) {
+        return maintenance().abort(schema, name);
+    }
+
+    private Maintenance maintenance() {
+        return new Maintenance(db, opts, stop, this::finish);
+    }
+
+    /**
+     * The work that follows the swaps: the statements the carriers left for after the commit
+     * (VALIDATE of foreign keys added NOT VALID, REFRESH of materialized views), each once, then
+     * ANALYZE when analyze_tables is set; the tables become 'complete'. Also finishes tables that
+     * an interrupted run swapped. Returns warnings by table.
+     */
+    public Map<String, String> finish() {
+        try (Connection c = db.connect()) {
+            return Finisher.finish(c, db.config());
+        } catch (SQLException e) {
+            throw failure("Cannot finish the swapped tables", e);
+        }
+    }
+
+    /** The customizer (table_conf) checked against the qualifying tables before any is touched. */
+    private List<Candidate> checked(List<Candidate> candidates) {
+        try (Connection c = db.connect()) {
+            opts.customizer().check(c, candidates.stream().filter(Candidate::qualifies).toList());
+        } catch (SQLException e) {
+            throw failure("Cannot check the table configuration", e);
+        }
+        return candidates;
+    }
+
+    private List<Candidate> announce(List<Candidate> candidates) {
+        for (Candidate cand : candidates) {
+            if (cand.qualifies()) {
+                LOG.info("{}: {} in total, an estimated {} to gain; rows identified by its {}", cand.display(),
+                        Sizes.human(cand.totalBytes()), Sizes.human(cand.wastedBytes()), cand.keySource());
+            } else {
+                LOG.warn("{}: skipped: {}", cand.display(), cand.skipReason());
+            }
+        }
+        return candidates;
+    }
+
+    private TableResult run(Candidate cand, boolean swap) {
+        if (!cand.qualifies()) {
+            return TableResult.skipped(cand.display(), cand.totalBytes(), cand.skipReason());
+        }
+        RepackTable t = RepackTable.of(cand.oid(), cand.schema(), cand.name(), cand.keyColumns());
+        TableRepack work = new TableRepack(db, opts, stop, t);
+        try (Connection c = db.connect(); Connection lock = db.connect()) {
+            if (!Cleanup.tryLock(lock, t)) {
+                return TableResult.skipped(cand.display(), cand.totalBytes(), "another rpcl process is working on it");
+            }
+            try {
+                List<String> blockers = blockers(c, t);
+                if (!blockers.isEmpty()) {
+                    return TableResult.skipped(cand.display(), cand.totalBytes(), String.join("; ", blockers));
+                }
+                return runLocked(c, cand, t, work, swap);
+            } finally {
+                Cleanup.unlock(lock, t);
+            }
+        } catch (SQLException | RpclException e) {
+            return TableResult.of(cand.display(), TableResult.Status.FAILED, message(e));
+        }
+    }
+
+    private TableResult runLocked(Connection c, Candidate cand, RepackTable t, TableRepack work, boolean swap) throws SQLException {
+        long start = System.nanoTime();
+        try {
+            if (!resumePrepared(c, cand, t, work)) {
+                RepackState.start(c, t, cand.totalBytes());
+                LOG.info("{}: repack started", t.display());
+                work.prepare(c);
+            }
+            if (!swap) {
+                RepackState.status(c, t, RepackState.PREPARED, null);
+                LOG.info("{}: prepared in {} ms: copied {} rows, replayed {} log rows", t.display(),
+                        (System.nanoTime() - start) / 1_000_000, work.rowsCopied, work.rowsReplayed);
+                return result(t, cand, TableResult.Status.PREPARED, null, work, 0);
+            }
+            // A prepared table taken up for its swap is in progress again, so that finish() completes it.
+            RepackState.status(c, t, RepackState.IN_PROGRESS, null);
+            work.swapLoop(c);
+            long sizeAfter = Sizes.total(c, t.ref().schema(), t.ref().name());
+            LOG.info("{}: repacked in {} ms: {} -> {}, {} rows copied, {} log rows replayed, {} lock attempt(s), lock held {} ms;"
+                    + " time per step (ms): {}", t.display(), (System.nanoTime() - start) / 1_000_000,
+                    Sizes.human(cand.totalBytes()), Sizes.human(sizeAfter), work.rowsCopied, work.rowsReplayed,
+                    work.lockAttempts, work.lockHeldMs, work.timings());
+            return result(t, cand, TableResult.Status.REPACKED, null, work, sizeAfter);
+        } catch (TableRepack.Stopped s) {
+            LOG.warn("{}: stop requested; cleaning up the unfinished repack", t.display());
+            cleanUpAfterFailure(c, t, null);
+            return result(t, cand, TableResult.Status.STOPPED, "stopped before the swap; the table is unchanged", work, 0);
+        } catch (SQLException | RpclException e) {
+            String msg = e instanceof RpclException ? e.getMessage()
+                    : "step '" + work.currentStep().dbValue() + "' failed: " + Database.rootMessage(e);
+            LOG.error("{}: repack failed: {}", t.display(), msg, e instanceof RpclException ? null : e);
+            cleanUpAfterFailure(c, t, msg);
+            return result(t, cand, TableResult.Status.FAILED, msg, work, 0);
+        }
+    }
+
+    /** A prepared table found intact continues from its copy; anything else left behind is cleaned up. */
+    private boolean resumePrepared(Connection c, Candidate cand, RepackTable t, TableRepack work) throws SQLException {
+        Optional<RepackState.Row> row = RepackState.find(c, t.ref().schema(), t.ref().name());
+        if (row.isEmpty() || row.get().status().equals(RepackState.COMPLETE)) {
+            return false;
+        }
+        RepackState.Row r = row.get();
+        if (r.status().equals(RepackState.PREPARED) && r.oldOid() == cand.oid() && r.fingerprint() != null
+                && Cleanup.intact(c, t)) {
+            LOG.info("{}: continuing from its prepared copy", t.display());
+            work.resume(c, r.fingerprint());
+            work.catchUp(c);
+            return true;
+        }
+        LOG.info("{}: an interrupted repack (step '{}', status '{}') left objects behind; cleaning them up and starting over",
+                t.display(), r.step().dbValue(), r.status());
+        Cleanup.drop(c, RepackTable.of(r.oldOid(), r.schema(), r.name(), r.keyColumns()), db.config().lockTimeout(),
+                opts.maxSwapAttempts());
+        return false;
+    }
+
+    private void cleanUpAfterFailure(Connection c, RepackTable t, String msg) {
+        try {
+            Cleanup.drop(c, t, db.config().lockTimeout(), CLEANUP_ATTEMPTS);
+            if (msg == null) {
+                RepackState.delete(c, t.ref().schema(), t.ref().name());
+            } else {
+                RepackState.status(c, t, RepackState.FAILED, msg);
+            }
+        } catch (SQLException | RpclException e) {
+            String why = message(e);
+            LOG.error("{}: cleanup incomplete: {}", t.display(), why);
+            try {
+                RepackState.status(c, t, RepackState.FAILED, (msg == null ? "stopped" : msg) + "; " + why);
+            } catch (SQLException ignored) {
+                LOG.debug("{}: cannot record the failure: {}", t.display(), ignored.getMessage());
+            }
+        }
+    }
+
+    private List<String> blockers(Connection c, RepackTable t) throws SQLException {
+        List<String> out = new ArrayList<>();
+        for (Carrier carrier : opts.carriers()) {
+            out.addAll(carrier.blockers(c, t.ref()));
+        }
+        return out;
+    }
+
+    private static TableResult result(RepackTable t, Candidate cand, TableResult.Status status, String reason, TableRepack w,
+                                      long sizeAfter) {
+        return new TableResult(t.display(), status, reason, cand.totalBytes(), sizeAfter, w.rowsCopied, w.rowsReplayed,
+                w.lockAttempts, w.lockHeldMs, w.timings());
+    }
+
+    private static List<TableResult> withFinish(List<TableResult> results, Map<String, String> warnings) {
+        List<TableResult> out = new ArrayList<>();
+        for (TableResult r : results) {
+            String w = warnings.get(r.table());
+            out.add(w == null || r.status() != TableResult.Status.REPACKED ? r : r.withSizeAfter(r.sizeAfter(), w));
+        }
+        return out;
+    }
+
+    static String message(Exception e) {
+        return e instanceof RpclException ? e.getMessage() : Database.rootMessage(e);
+    }
+
+    private RpclException failure(String what, SQLException e) {
+        return failure(db, what, e);
+    }
+
+    static RpclException failure(Database db, String what, SQLException e) {
+        return RpclException.failed(what + " in database " + db.config().database() + " (connection "
+                + db.config().name() + "): " + Database.rootMessage(e) + ".", e);
+    }
+}

@@ -1,0 +1,64 @@
+package dev.rpcl.engine;
+
+import dev.rpcl.catalog.TableRef;
+import dev.rpcl.db.Sql;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * One table in flight: the original, its copy {@code sch_repnew.new_<oid>}, its change log
+ * {@code sch_repnew.log_<oid>} and the log trigger functions, all named after the original's OID
+ * so that two tables never collide and a resumed run finds them again.
+ */
+public record RepackTable(TableRef ref, List<String> keyColumns) {
+
+    public RepackTable {
+        keyColumns = List.copyOf(keyColumns);
+    }
+
+    public static RepackTable of(long oid, String schema, String name, List<String> keyColumns) {
+        return new RepackTable(new TableRef(oid, schema, name, HelperSchema.NEW_SCHEMA, "new_" + oid), keyColumns);
+    }
+
+    public String display() {
+        return ref.display();
+    }
+
+    public String logName() {
+        return "log_" + ref.oid();
+    }
+
+    public String log() {
+        return Sql.qualified(HelperSchema.NEW_SCHEMA, logName());
+    }
+
+    public String original() {
+        return ref.qualified();
+    }
+
+    public String copy() {
+        return ref.copyQualified();
+    }
+
+    /** The trigger function for one event: ins, upd, del or trunc. */
+    public String function(String event) {
+        return Sql.qualified(HelperSchema.NEW_SCHEMA, "fn_log_" + event + "_" + ref.oid());
+    }
+
+    /** The key columns quoted and comma-separated, optionally prefixed with a table alias. */
+    public String keyList(String alias) {
+        String prefix = alias == null ? "" : alias + ".";
+        return keyColumns.stream().map(k -> prefix + Sql.ident(k)).collect(Collectors.joining(", "));
+    }
+
+    /** {@code a.k1 = b.k1 AND a.k2 = b.k2}; key columns are NOT NULL, so = is exact. */
+    public String keyJoin(String a, String b) {
+        return keyColumns.stream().map(k -> a + "." + Sql.ident(k) + " = " + b + "." + Sql.ident(k))
+                .collect(Collectors.joining(" AND "));
+    }
+
+    /** A key for pg_try_advisory_lock: 'rpcl' in the high half, the table's OID in the low half. */
+    public long advisoryKey() {
+        return (0x7270636CL << 32) | ref.oid();
+    }
+}

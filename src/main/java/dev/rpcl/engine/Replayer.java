@@ -1,0 +1,135 @@
+package dev.rpcl.engine;
+
+import dev.rpcl.db.Sql;
+import dev.rpcl.db.SqlStates;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.sql.Statement;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Set-based, idempotent replay of the change log onto the copy. A batch is the first
+ * max_replay_rows log rows by id, extended to every visible row of the transactions they belong
+ * to; its keys are deleted from the copy and re-read from the original through the copy's select
+ * list; then exactly the log ids read are deleted (never a range: a transaction still open may
+ * commit a lower id later). All in one REPEATABLE READ snapshot.
+ *
+ * <p>If the batch's rows collide on a unique or exclusion constraint (the original's current rows
+ * can reflect later transactions outside the batch, so a value moved between rows may meet a stale
+ * copy row), the batch is rolled back to a savepoint and every log row the snapshot sees is
+ * replayed instead: the copy then equals the original at that snapshot, which satisfies its
+ * constraints. A TRUNCATE marker in the log does the same with a full reload of the copy.
+ */
+final class Replayer {
+    private static final Logger LOG = LoggerFactory.getLogger(Replayer.class);
+
+    /** What one batch did: log rows consumed, distinct keys re-read, whether it replayed everything visible. */
+    record Batch(long logRows, long keys, boolean everything) {
+        static final Batch EMPTY = new Batch(0, 0, false);
+    }
+
+    private final RepackTable t;
+    private final CopyPhase.ColumnLists cols;
+    private final String batch;
+
+    Replayer(RepackTable t, CopyPhase.ColumnLists cols) {
+        this.t = t;
+        this.cols = cols;
+        this.batch = Sql.qualified("pg_temp", "rpcl_batch_" + t.ref().oid());
+    }
+
+    /** One batch in its own REPEATABLE READ transaction on an autocommit connection. */
+    Batch replayBatch(Connection c, int maxRows) throws SQLException {
+        c.setAutoCommit(false);
+        c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+        try {
+            Batch b = replayInTransaction(c, maxRows);
+            c.commit();
+            return b;
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
+            c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+        }
+    }
+
+    /**
+     * Inside the caller's transaction: one batch of at most {@code maxRows} (extended to whole
+     * transactions), or everything visible when {@code maxRows} is 0. With the original locked,
+     * everything visible is everything.
+     */
+    Batch replayInTransaction(Connection c, int maxRows) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            // Created once per session; ON COMMIT DELETE ROWS empties it after every batch.
+            st.execute("CREATE TEMP TABLE IF NOT EXISTS " + batch + " ON COMMIT DELETE ROWS AS SELECT i_id, b_truncate, "
+                    + t.keyList(null) + " FROM " + t.log() + " WITH NO DATA");
+            st.execute("DELETE FROM " + batch);
+            long rows;
+            if (maxRows > 0) {
+                // Taking the rows out of the log as they are read deletes exactly the ids read, in one pass.
+                try (PreparedStatement ps = c.prepareStatement("WITH taken AS (DELETE FROM " + t.log() + " l WHERE l.i_xid IN"
+                        + " (SELECT f.i_xid FROM (SELECT i_xid FROM " + t.log() + " ORDER BY i_id LIMIT ?) f)"
+                        + " RETURNING l.i_id, l.b_truncate, " + t.keyList("l") + ") INSERT INTO " + batch + " SELECT * FROM taken")) {
+                    ps.setInt(1, maxRows);
+                    rows = ps.executeUpdate();
+                }
+            } else {
+                rows = fillEverything(st);
+            }
+            if (rows == 0) {
+                return Batch.EMPTY;
+            }
+            if (rows > 10_000) {
+                // A temp table has no statistics; with them, big batches get hash joins instead of index loops.
+                st.execute("ANALYZE " + batch);
+            }
+            boolean truncated;
+            try (ResultSet rs = st.executeQuery("SELECT bool_or(b_truncate) FROM " + batch)) {
+                rs.next();
+                truncated = rs.getBoolean(1);
+            }
+            if (truncated) {
+                LOG.info("{}: the original was truncated during the repack; reloading the copy from it", t.display());
+                rows += fillEverything(st);
+                st.execute("DELETE FROM " + t.copy());
+                long keys = st.executeUpdate("INSERT INTO " + t.copy() + " (" + cols.insert() + ") SELECT " + cols.select()
+                        + " FROM ONLY " + t.original() + " o");
+                return new Batch(rows, keys, true);
+            }
+            Savepoint sp = c.setSavepoint();
+            try {
+                long keys = applyBatch(st);
+                c.releaseSavepoint(sp);
+                return new Batch(rows, keys, maxRows == 0);
+            } catch (SQLException e) {
+                if (!SqlStates.is(e, SqlStates.UNIQUE_VIOLATION) && !SqlStates.is(e, SqlStates.EXCLUSION_VIOLATION)) {
+                    throw e;
+                }
+                c.rollback(sp);
+                LOG.info("{}: a replay batch collided on a unique value moved by a later transaction ({}); "
+                        + "replaying every visible change instead", t.display(), e.getMessage().replace('\n', ' '));
+                rows += fillEverything(st);
+                return new Batch(rows, applyBatch(st), true);
+            }
+        }
+    }
+
+    /** Adds every log row the snapshot sees to the batch (taking them out of the log). */
+    private long fillEverything(Statement st) throws SQLException {
+        return st.executeUpdate("WITH taken AS (DELETE FROM " + t.log() + " RETURNING i_id, b_truncate, " + t.keyList(null)
+                + ") INSERT INTO " + batch + " SELECT * FROM taken");
+    }
+
+    /** Deletes the batch's keys from the copy and re-reads them from the original. */
+    private long applyBatch(Statement st) throws SQLException {
+        st.executeUpdate("DELETE FROM " + t.copy() + " c USING " + batch + " b WHERE " + t.keyJoin("c", "b"));
+        return st.executeUpdate("INSERT INTO " + t.copy() + " (" + cols.insert() + ") SELECT " + cols.select()
+                + " FROM ONLY " + t.original() + " o WHERE EXISTS (SELECT 1 FROM " + batch + " b WHERE " + t.keyJoin("o", "b") + ")");
+    }
+}

@@ -1,0 +1,301 @@
+package dev.rpcl.engine;
+
+import dev.rpcl.RpclException;
+import dev.rpcl.config.ConnectionConfig;
+import dev.rpcl.db.Database;
+import dev.rpcl.db.SqlStates;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The phases of one table's repack, on one connection: prepare (copy table, change log and
+ * triggers, data copy, indexes, catch-up), then the swap loop (check_time sample, lock attempts
+ * with backoff, bounded). The caller holds the table's advisory lock and records the outcome.
+ */
+final class TableRepack {
+    private static final Logger LOG = LoggerFactory.getLogger(TableRepack.class);
+
+    /** Thrown at a safe point when a stop was requested; nothing is half done. */
+    static final class Stopped extends RuntimeException {
+        Stopped() {
+            super("stop requested", null, false, false);
+        }
+    }
+
+    private final Database db;
+    private final ConnectionConfig cfg;
+    private final RepackOptions opts;
+    private final BooleanSupplier stop;
+    private final RepackTable t;
+    private final Map<String, Long> timings = new LinkedHashMap<>();
+    private String fingerprint;
+    private boolean partition;
+    private CopyPhase.ColumnLists cols;
+    private Replayer replayer;
+    long rowsCopied;
+    long rowsReplayed;
+    int lockAttempts;
+    long lockHeldMs;
+
+    TableRepack(Database db, RepackOptions opts, BooleanSupplier stop, RepackTable t) {
+        this.db = db;
+        this.cfg = db.config();
+        this.opts = opts;
+        this.stop = stop;
+        this.t = t;
+    }
+
+    Map<String, Long> timings() {
+        return timings;
+    }
+
+    void checkStop() {
+        if (stop.getAsBoolean()) {
+            throw new Stopped();
+        }
+    }
+
+    private Step current = Step.CREATE_TABLE;
+
+    /** The step the table is in, for failure messages. */
+    Step currentStep() {
+        return current;
+    }
+
+    private void enter(Connection c, Step step) throws SQLException {
+        current = step;
+        Database.setApplicationName(c, t.display(), step.dbValue());
+        RepackState.step(c, t, step);
+    }
+
+    private void timed(Connection c, Step step, long startNanos) throws SQLException {
+        long ms = (System.nanoTime() - startNanos) / 1_000_000;
+        timings.put(step.dbValue(), ms);
+        RepackState.timing(c, t, step.dbValue(), ms);
+    }
+
+    /**
+     * A role's statement_timeout would cancel a long copy or index build half way; rpcl's own
+     * waits are bounded by lock_timeout instead.
+     */
+    static void sessionDefaults(Connection c) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("SET statement_timeout = 0");
+            // Never read a filtered view of a table: with row security applying, a query fails instead.
+            st.execute("SET row_security = off");
+            st.execute("SET idle_in_transaction_session_timeout = 0");
+        }
+    }
+
+    /** From nothing to a copy that is filled, indexed and caught up with the original. */
+    void prepare(Connection c) throws SQLException {
+        long start = System.nanoTime();
+        sessionDefaults(c);
+        enter(c, Step.CREATE_TABLE);
+        c.setAutoCommit(false);
+        try (Statement st = c.createStatement()) {
+            st.execute("SET LOCAL search_path = pg_catalog, pg_temp");
+            CopyPhase.createCopy(c, t, opts.customizer());
+            partition = dev.rpcl.catalog.PartitionSwap.parentOf(c, t.ref().oid()).isPresent();
+            ChangeLog.createLogAndFunctions(c, t, partition);
+            fingerprint = TableShape.fingerprint(c, t.ref().oid());
+            RepackState.fingerprint(c, t, fingerprint);
+            c.commit();
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
+        }
+        createTriggers(c);
+        timed(c, Step.CREATE_TABLE, start);
+        checkStop();
+
+        start = System.nanoTime();
+        enter(c, Step.COPY);
+        cols = CopyPhase.columnLists(c, t, opts.customizer());
+        replayer = new Replayer(t, cols);
+        rowsCopied = CopyPhase.copyData(c, t, cols);
+        RepackState.rowsCopied(c, t, rowsCopied);
+        timed(c, Step.COPY, start);
+        LOG.info("{}: copied {} rows in {} ms", t.display(), rowsCopied, timings.get(Step.COPY.dbValue()));
+        checkStop();
+
+        List<IndexPhase.IndexJob> jobs = IndexPhase.plan(c, t);
+        start = System.nanoTime();
+        enter(c, Step.CREATE_PKEY);
+        for (IndexPhase.IndexJob job : jobs.stream().filter(IndexPhase.IndexJob::primary).toList()) {
+            IndexPhase.build(c, job);
+        }
+        timed(c, Step.CREATE_PKEY, start);
+        checkStop();
+        start = System.nanoTime();
+        enter(c, Step.CREATE_INDICES);
+        IndexPhase.buildAll(db, t, jobs.stream().filter(j -> !j.primary()).toList(), opts.indexParallelism());
+        timed(c, Step.CREATE_INDICES, start);
+        LOG.info("{}: built {} index(es) on the copy in {} ms", t.display(), jobs.size(),
+                timings.get(Step.CREATE_PKEY.dbValue()) + timings.get(Step.CREATE_INDICES.dbValue()));
+        checkStop();
+
+        start = System.nanoTime();
+        enter(c, Step.REPLAY);
+        catchUp(c);
+        timed(c, Step.REPLAY, start);
+    }
+
+    /** A prepared table found intact by a later run: pick up its fingerprint and column lists. */
+    void resume(Connection c, String storedFingerprint) throws SQLException {
+        sessionDefaults(c);
+        fingerprint = storedFingerprint;
+        cols = CopyPhase.columnLists(c, t, opts.customizer());
+        replayer = new Replayer(t, cols);
+        enter(c, Step.REPLAY);
+    }
+
+    /** CREATE TRIGGER waits for every writer of the table: bounded by lock_timeout, retried. */
+    private void createTriggers(Connection c) throws SQLException {
+        for (int attempt = 1; ; attempt++) {
+            c.setAutoCommit(false);
+            try (Statement st = c.createStatement()) {
+                st.execute("SET LOCAL lock_timeout = " + Math.max(1, cfg.lockTimeout().toMillis()));
+                ChangeLog.createTriggers(c, t, partition);
+                c.commit();
+                return;
+            } catch (SQLException e) {
+                c.rollback();
+                if (!SqlStates.is(e, SqlStates.LOCK_NOT_AVAILABLE) && !SqlStates.is(e, SqlStates.DEADLOCK_DETECTED)) {
+                    throw e;
+                }
+                if (attempt >= opts.maxSwapAttempts()) {
+                    throw RpclException.failed("Cannot create the change log triggers on " + t.display() + ": its writers"
+                            + " kept it locked through " + attempt + " attempts of lock_timeout " + cfg.lockTimeout().toMillis()
+                            + " ms. Retry at a quieter time or raise lock_timeout.");
+                }
+                LOG.info("{}: creating the triggers waits for the table's writers; attempt {} timed out after {} ms, retrying",
+                        t.display(), attempt, cfg.lockTimeout().toMillis());
+                backoff(attempt);
+            } finally {
+                c.setAutoCommit(true);
+            }
+        }
+    }
+
+    /** Replays batches until less than one batch is left. */
+    void catchUp(Connection c) throws SQLException {
+        long start = System.nanoTime();
+        long rows = 0;
+        while (true) {
+            checkStop();
+            Replayer.Batch b = replayOnce(c);
+            rows += b.logRows();
+            if (b.logRows() < cfg.maxReplayRows()) {
+                long ms = Math.max(1, (System.nanoTime() - start) / 1_000_000);
+                if (rows > 0) {
+                    LOG.info("{}: replayed {} log rows in {} ms ({} rows/s)", t.display(), rows, ms, rows * 1000 / ms);
+                }
+                return;
+            }
+        }
+    }
+
+    Replayer.Batch replayOnce(Connection c) throws SQLException {
+        long start = System.nanoTime();
+        Replayer.Batch b = replayer.replayBatch(c, cfg.maxReplayRows());
+        if (b.logRows() > 0) {
+            rowsReplayed += b.logRows();
+            RepackState.addReplayed(c, t, b.logRows());
+            long ms = Math.max(1, (System.nanoTime() - start) / 1_000_000);
+            LOG.debug("{}: replayed {} log rows ({} keys{}) in {} ms, {} rows/s", t.display(), b.logRows(), b.keys(),
+                    b.everything() ? ", every visible change" : "", ms, b.logRows() * 1000 / ms);
+        }
+        return b;
+    }
+
+    /** Check, lock, swap; bounded. Throws RpclException when the table cannot be swapped. */
+    void swapLoop(Connection c) throws SQLException {
+        int slowRounds = 0;
+        int swapPid = backendPid(c);
+        String lastProblem = null;
+        while (true) {
+            checkStop();
+            Database.setApplicationName(c, t.display(), Step.REPLAY.dbValue());
+            catchUp(c);
+            String notReady = Readiness.sample(c, t, cfg, this::checkStop, () -> replayOnce(c));
+            if (notReady != null) {
+                slowRounds++;
+                LOG.warn("{}: the replay cannot catch up yet ({}); round {} of {}", t.display(), notReady, slowRounds,
+                        opts.maxCatchUpRounds());
+                if (slowRounds >= opts.maxCatchUpRounds()) {
+                    throw RpclException.failed("The replay of " + t.display() + " cannot catch up with its changes: "
+                            + notReady + ", in " + slowRounds + " samples of check_time. Repack it at a quieter time"
+                            + " or raise max_replay_rows.");
+                }
+                continue;
+            }
+            checkStop();
+            lockAttempts++;
+            current = Step.SWAP_TABLES;
+            Database.setApplicationName(c, t.display(), Step.SWAP_TABLES.dbValue());
+            RepackState.step(c, t, Step.SWAP_TABLES);
+            long start = System.nanoTime();
+            SwapPhase.Attempt a;
+            try (BlockerResolver watcher = BlockerResolver.watch(db, cfg.deadlockResolution(), t.display(), swapPid,
+                    cfg.lockTimeout())) {
+                a = SwapPhase.attempt(c, t, replayer, fingerprint, opts.carriers(), cfg.lockTimeout(), lockAttempts);
+            }
+            if (a.swapped()) {
+                rowsReplayed += a.replayedRows();
+                lockHeldMs = a.heldMs();
+                timings.put(Step.SWAP_TABLES.dbValue(), (System.nanoTime() - start) / 1_000_000);
+                RepackState.lockHeld(c, t, lockHeldMs);
+                RepackState.timing(c, t, Step.SWAP_TABLES.dbValue(), timings.get(Step.SWAP_TABLES.dbValue()));
+                LOG.info("{}: swapped on attempt {}: waited {} ms for the lock, held it {} ms, replayed {} log rows under it",
+                        t.display(), lockAttempts, a.waitMs(), a.heldMs(), a.replayedRows());
+                return;
+            }
+            lastProblem = a.lockProblem();
+            RepackState.step(c, t, Step.SWAP_ABORTED);
+            LOG.warn("{}: swap attempt {} of {} gave up after waiting {} ms: {}", t.display(), lockAttempts,
+                    opts.maxSwapAttempts(), a.waitMs(), a.lockProblem());
+            if (lockAttempts >= opts.maxSwapAttempts()) {
+                throw RpclException.failed("Cannot swap " + t.display() + ": " + lastProblem + " in " + lockAttempts
+                        + " attempts (lock_timeout " + cfg.lockTimeout().toMillis() + " ms). Another session holds a lock on it;"
+                        + " retry when it is idle, raise lock_timeout, or set deadlock_resolution.");
+            }
+            backoff(lockAttempts);
+        }
+    }
+
+    /** Waits a little longer after each failed attempt, replaying meanwhile would only be one batch. */
+    private void backoff(int attempt) {
+        long ms = Math.min(30_000, Math.max(100, cfg.lockTimeout().toMillis()) * attempt);
+        long until = System.nanoTime() + ms * 1_000_000;
+        while (System.nanoTime() < until) {
+            checkStop();
+            sleep(Math.min(100, Math.max(1, (until - System.nanoTime()) / 1_000_000)));
+        }
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Stopped();
+        }
+    }
+
+    private static int backendPid(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); var rs = st.executeQuery("SELECT pg_catalog.pg_backend_pid()")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+}

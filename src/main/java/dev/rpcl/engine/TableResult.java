@@ -1,0 +1,57 @@
+package dev.rpcl.engine;
+
+import java.util.Map;
+
+/**
+ * What happened to one table. {@code reason} says why a table was skipped or failed (one line a
+ * DBA can act on), or carries a warning for a repacked one; sizes are pg_total_relation_size.
+ */
+public record TableResult(
+        String table,
+        Status status,
+        String reason,
+        long sizeBefore,
+        long sizeAfter,
+        long rowsCopied,
+        long rowsReplayed,
+        int lockAttempts,
+        long lockHeldMs,
+        Map<String, Long> timingsMs) {
+
+    /** The outcome of a table. */
+    public enum Status {
+        /** Swapped: the table is compact now. */
+        REPACKED,
+        /** Copied and caught up, waiting for the swap (prepare_repack). */
+        PREPARED,
+        /** Not attempted; {@code reason} says why. */
+        SKIPPED,
+        /** Attempted and cleaned up (or left for abort_repack, as the reason says). */
+        FAILED,
+        /** A stop was requested; the table was left clean or, if prepared, prepared. */
+        STOPPED,
+        /** abort_repack removed its triggers, log and copy. */
+        ABORTED
+    }
+
+    public TableResult {
+        timingsMs = Map.copyOf(timingsMs);
+    }
+
+    public static TableResult skipped(String table, long size, String reason) {
+        return new TableResult(table, Status.SKIPPED, reason, size, 0, 0, 0, 0, 0, Map.of());
+    }
+
+    public static TableResult of(String table, Status status, String reason) {
+        return new TableResult(table, status, reason, 0, 0, 0, 0, 0, 0, Map.of());
+    }
+
+    public boolean ok() {
+        return status == Status.REPACKED || status == Status.PREPARED || status == Status.ABORTED;
+    }
+
+    public TableResult withSizeAfter(long size, String warning) {
+        return new TableResult(table, status, warning != null ? warning : reason, sizeBefore, size, rowsCopied, rowsReplayed,
+                lockAttempts, lockHeldMs, timingsMs);
+    }
+}

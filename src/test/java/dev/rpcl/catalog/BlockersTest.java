@@ -1,0 +1,141 @@
+package dev.rpcl.catalog;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rpcl.testing.TestDatabase;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** What rpcl cannot carry over refuses the table before the copy, naming the object. */
+@Timeout(60)
+class BlockersTest {
+    static TestDatabase db;
+    static Roles roles;
+    static String stranger;
+    static String member;
+
+    @BeforeAll
+    static void createDatabase() {
+        db = TestDatabase.create(BlockersTest.class);
+        roles = new Roles(db, "stranger", "member");
+        stranger = roles.name("stranger");
+        member = roles.name("member");
+        db.executeAsAdmin("GRANT " + member + " TO " + db.owner());
+    }
+
+    @AfterAll
+    static void dropDatabase() {
+        db.close();
+        roles.close();
+    }
+
+    private static List<String> blockers(String table) throws SQLException {
+        try (Connection c = db.ownerConnection()) {
+            long oid = SwapSimulator.oid(c, "public." + table);
+            return SwapSimulator.blockers(db, new TableRef(oid, "public", table, "sch_repnew", "copy_" + oid));
+        }
+    }
+
+    private static void assertBlocked(List<String> blockers, String... fragments) {
+        String all = String.join("\n", blockers);
+        for (String f : fragments) {
+            assertTrue(all.contains(f), "expected a blocker mentioning \"" + f + "\" in:\n" + all);
+        }
+    }
+
+    @Test
+    void aTableWithNothingUnusualHasNoBlockers() throws SQLException {
+        db.execute("CREATE TABLE public.simple (id int PRIMARY KEY, v text)", "CREATE VIEW public.simple_v AS SELECT * FROM public.simple");
+        assertEquals(List.of(), blockers("simple"));
+    }
+
+    @Test
+    void objectsUsingTheRowTypeAreNamed() throws SQLException {
+        db.execute("CREATE TABLE public.people (id int PRIMARY KEY, first text, last text)",
+                "CREATE FUNCTION public.full_name(p public.people) RETURNS text LANGUAGE sql AS $$ SELECT p.first || ' ' || p.last $$",
+                "CREATE FUNCTION public.all_people() RETURNS SETOF public.people LANGUAGE sql AS $$ SELECT * FROM public.people $$",
+                "CREATE TABLE public.people_history (at timestamptz, person public.people)",
+                "CREATE TABLE public.people_batches (members public.people[])",
+                "CREATE DOMAIN public.person AS public.people");
+        assertBlocked(blockers("people"),
+                "function full_name(people) uses the table's row type",
+                "function all_people() uses the table's row type",
+                "column person of table people_history uses the table's row type",
+                "column members of table people_batches uses the table's row type",
+                "type person uses the table's row type");
+    }
+
+    @Test
+    void dependentsOfOtherTablesAreNamed() throws SQLException {
+        db.execute("CREATE TABLE public.stock (id int PRIMARY KEY, qty int)",
+                "CREATE TABLE public.moves (id int PRIMARY KEY, stock_id int)",
+                "CREATE RULE moves_book AS ON INSERT TO public.moves DO ALSO UPDATE public.stock SET qty = qty - 1 WHERE id = new.stock_id",
+                "ALTER TABLE public.moves ENABLE ROW LEVEL SECURITY",
+                "CREATE POLICY moves_known ON public.moves USING (stock_id IN (SELECT id FROM public.stock))",
+                "CREATE FUNCTION public.stock_total() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT sum(qty) FROM public.stock; END",
+                "CREATE TABLE public.stock_archive () INHERITS (public.stock)");
+        assertBlocked(blockers("stock"),
+                "rule moves_book on table moves depends on table public.stock",
+                "policy moves_known on table moves depends on table public.stock",
+                "function stock_total() depends on table public.stock",
+                "table stock_archive depends on table public.stock");
+        assertBlocked(blockers("stock_archive"), "it inherits from table stock");
+    }
+
+    @Test
+    void forcedRowLevelSecurityWouldHideRowsFromTheCopy() throws SQLException {
+        db.execute("CREATE TABLE public.secrets (id int PRIMARY KEY)", "ALTER TABLE public.secrets ENABLE ROW LEVEL SECURITY",
+                "ALTER TABLE public.secrets FORCE ROW LEVEL SECURITY");
+        assertBlocked(blockers("secrets"), "table public.secrets has FORCE ROW LEVEL SECURITY", "BYPASSRLS");
+    }
+
+    @Test
+    void rolesRpclCannotActAsAreNamed() throws SQLException {
+        db.execute("CREATE TABLE public.shared (id int PRIMARY KEY, v text)",
+                "CREATE PUBLICATION shared_pub FOR TABLE public.shared",
+                "CREATE TABLE public.theirs (id int PRIMARY KEY)");
+        db.executeAsAdmin("ALTER PUBLICATION shared_pub OWNER TO " + stranger,
+                "GRANT SELECT ON public.shared TO " + stranger + " WITH GRANT OPTION",
+                "SET ROLE " + stranger, "GRANT SELECT ON public.shared TO " + member, "RESET ROLE",
+                "CREATE VIEW public.shared_view AS SELECT * FROM public.shared",
+                "ALTER VIEW public.shared_view OWNER TO " + stranger,
+                "ALTER TABLE public.theirs OWNER TO " + stranger);
+        assertBlocked(blockers("shared"),
+                "table public.shared is in publication shared_pub, owned by role " + stranger,
+                "privileges on table public.shared were granted by role " + stranger,
+                "table public.shared cannot be swapped: view shared_view reads it and is owned by role " + stranger);
+        assertBlocked(blockers("theirs"), "table public.theirs is owned by role " + stranger + ", and rpcl's user is not a member");
+    }
+
+    @Test
+    void aPublicationOfAllTablesWouldSendTheCopyToSubscribers() throws SQLException {
+        db.execute("CREATE TABLE public.published (id int PRIMARY KEY)");
+        db.executeAsAdmin("CREATE PUBLICATION everything FOR ALL TABLES");
+        try {
+            assertBlocked(blockers("published"), "publication everything publishes all tables");
+        } finally {
+            db.executeAsAdmin("DROP PUBLICATION everything");
+        }
+        assertEquals(List.of(), blockers("published"));
+    }
+
+    @Test
+    void aTableOfAnotherAccessMethodIsRefused() throws SQLException {
+        db.executeAsAdmin("CREATE ACCESS METHOD heap_alias TYPE TABLE HANDLER heap_tableam_handler");
+        db.execute("CREATE TABLE public.other_am (id int PRIMARY KEY) USING heap_alias");
+        assertBlocked(blockers("other_am"), "table public.other_am uses the table access method heap_alias");
+    }
+
+    @Test
+    void anOwnerWithoutCreateOnTheSchemaIsNamed() throws SQLException {
+        db.execute("CREATE TABLE public.members_table (id int PRIMARY KEY)");
+        db.executeAsAdmin("ALTER TABLE public.members_table OWNER TO " + member);
+        assertBlocked(blockers("members_table"), "the owner " + member + " of table public.members_table has no CREATE privilege on schema public");
+    }
+}

@@ -1,0 +1,186 @@
+package dev.rpcl.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rpcl.db.SqlStates;
+import dev.rpcl.testing.CliRun;
+import dev.rpcl.testing.TestDatabase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The swap needs an ACCESS EXCLUSIVE lock for a moment. When another session holds a conflicting
+ * lock, rpcl retries a bounded number of times, and deadlock_resolution decides what happens to
+ * the blocker: nothing leaves it alone (and the table fails cleanly), cancel_query cancels its
+ * running query (which cannot free a session idle in a transaction), kill_query terminates it.
+ */
+class SwapLockTest {
+    static TestDatabase db;
+
+    @TempDir
+    Path home;
+
+    @BeforeAll
+    static void createDatabase() {
+        db = TestDatabase.create(SwapLockTest.class);
+    }
+
+    @AfterAll
+    static void dropDatabase() {
+        db.close();
+    }
+
+    private void table(String name, String resolution) {
+        db.execute("CREATE TABLE " + name + " (id int PRIMARY KEY, v text)",
+                "INSERT INTO " + name + " SELECT i, md5(i::text) FROM generate_series(1, 2000) i");
+        db.writeConfig(home, "default", "main", """
+                tables = ['public.%s']
+                lock_timeout = "200ms"
+                check_time = "0"
+                deadlock_resolution = "%s"
+                """.formatted(name, resolution));
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+    }
+
+    /** A session that read the table in a transaction it keeps open: ACCESS SHARE held, idle. */
+    private static Connection idleReader(String table) throws SQLException {
+        Connection c = db.ownerConnection();
+        c.setAutoCommit(false);
+        try (Statement st = c.createStatement()) {
+            st.execute("SELECT count(*) FROM " + table);
+        }
+        return c;
+    }
+
+    private String oid(String table) {
+        return db.scalar("SELECT '" + table + "'::regclass::oid");
+    }
+
+    /**
+     * The blocker still holds its lock when the swap gives up, so rpcl cannot drop its triggers
+     * (DROP TRIGGER needs ACCESS EXCLUSIVE): it makes them inert, drops the log and copy, and says
+     * so. The application keeps writing without error.
+     */
+    private void assertFailedAndInert(String table, String oidBefore) {
+        assertEquals(oidBefore, oid(table), "the original is still in place");
+        assertEquals("0", db.scalar("SELECT count(*) FROM pg_class WHERE relnamespace = 'sch_repnew'::regnamespace"),
+                "no copy or log left");
+        assertEquals("failed", db.scalar("SELECT v_status FROM sch_repcloud.t_table_repack WHERE v_old_table_name = '" + table + "'"));
+        assertTrue(db.scalar("SELECT t_message FROM sch_repcloud.t_table_repack WHERE v_old_table_name = '" + table + "'")
+                .contains("Run rpcl abort_repack when the table is idle"));
+        db.execute("UPDATE " + table + " SET v = 'still writable' WHERE id = 1", "INSERT INTO " + table + " VALUES (-1, 'new')");
+    }
+
+    /** Once the blocker is gone, the next run cleans up what the failed one left and repacks the table. */
+    private void assertNextRunRepacks(String table, String oidBefore) {
+        CliRun run = CliRun.run(home, "repack_tables");
+        assertEquals(0, run.exitCode(), run::toString);
+        assertNotEquals(oidBefore, oid(table), "swapped");
+        assertEquals("0", db.scalar("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'z_repcloud%'"), "no rpcl trigger left");
+        assertEquals("0", db.scalar("SELECT count(*) FROM pg_proc WHERE pronamespace = 'sch_repnew'::regnamespace"),
+                "no rpcl function left");
+        assertEquals("2001", db.scalar("SELECT count(*) FROM " + table));
+    }
+
+    private String log() throws Exception {
+        return Files.readString(home.resolve("logs/repack_default.log"));
+    }
+
+    @Test
+    @Timeout(120)
+    void withNothingTheSwapRetriesABoundedNumberOfTimesThenFailsCleanlyAndLeavesTheBlockerAlone() throws Exception {
+        table("t_nothing", "nothing");
+        String before = oid("t_nothing");
+        try (Connection blocker = idleReader("t_nothing")) {
+            CliRun run = CliRun.run(home, "repack_tables");
+            assertEquals(3, run.exitCode(), run::toString);
+            assertTrue(run.out().contains("Cannot swap public.t_nothing") && run.out().contains("in 8 attempts"), run::toString);
+            assertTrue(log().contains("swap attempt 8 of 8 gave up"), "each attempt is logged");
+            try (Statement st = blocker.createStatement()) {
+                st.execute("SELECT 1");
+            }
+            assertFailedAndInert("t_nothing", before);
+            blocker.rollback();
+        }
+        assertNextRunRepacks("t_nothing", before);
+    }
+
+    @Test
+    @Timeout(120)
+    void cancelQueryCancelsTheBlockersRunningQueryAndTheSwapSucceeds() throws Exception {
+        table("t_cancel", "cancel_query");
+        String before = oid("t_cancel");
+        try (Connection blocker = db.ownerConnection()) {
+            blocker.setAutoCommit(false);
+            CompletableFuture<SQLException> sleeping = CompletableFuture.supplyAsync(() -> {
+                try (Statement st = blocker.createStatement()) {
+                    st.execute("LOCK TABLE t_cancel IN ACCESS SHARE MODE");
+                    st.execute("SELECT pg_sleep(60)");
+                    return null;
+                } catch (SQLException e) {
+                    return e;
+                }
+            });
+            Thread.sleep(300);
+            CliRun run = CliRun.run(home, "repack_tables");
+            assertEquals(0, run.exitCode(), run::toString);
+            SQLException cancelled = sleeping.get(30, TimeUnit.SECONDS);
+            assertTrue(SqlStates.is(cancelled, SqlStates.QUERY_CANCELED), "the blocker's query was cancelled: " + cancelled);
+            blocker.rollback();
+            try (Statement st = blocker.createStatement()) {
+                st.execute("SELECT 1");
+            }
+        }
+        assertNotEquals(before, oid("t_cancel"), "swapped");
+        assertTrue(log().contains("cancelled the query of session pid"), "the log names the cancelled session");
+    }
+
+    @Test
+    @Timeout(120)
+    void cancelQueryCannotFreeASessionIdleInTransactionSoTheTableFailsCleanly() throws Exception {
+        table("t_idle", "cancel_query");
+        String before = oid("t_idle");
+        try (Connection blocker = idleReader("t_idle")) {
+            CliRun run = CliRun.run(home, "repack_tables");
+            assertEquals(3, run.exitCode(), run::toString);
+            assertTrue(run.out().contains("Cannot swap public.t_idle"), run::toString);
+            try (Statement st = blocker.createStatement()) {
+                st.execute("SELECT 1");
+            }
+            assertFailedAndInert("t_idle", before);
+            blocker.rollback();
+        }
+        assertNextRunRepacks("t_idle", before);
+    }
+
+    @Test
+    @Timeout(120)
+    void killQueryTerminatesASessionIdleInTransactionAndTheSwapSucceeds() throws Exception {
+        table("t_kill", "kill_query");
+        String before = oid("t_kill");
+        try (Connection blocker = idleReader("t_kill")) {
+            CliRun run = CliRun.run(home, "repack_tables");
+            assertEquals(0, run.exitCode(), run::toString);
+            assertThrows(SQLException.class, () -> {
+                try (Statement st = blocker.createStatement()) {
+                    st.execute("SELECT 1");
+                }
+            }, "the blocker's session was terminated");
+        }
+        assertNotEquals(before, oid("t_kill"), "swapped");
+        assertTrue(log().contains("terminated session pid"), "the log names the terminated session");
+    }
+}
