@@ -18,19 +18,27 @@ import java.util.List;
 public final class TableSelector {
 
     /**
-     * The wasted space is estimated from the planner statistics as the heap's pages minus the
-     * pages its live rows would need at the table's fillfactor (24-byte tuple header, 4-byte line
-     * pointer, average widths from pg_stats). A table never analyzed has no estimate (0).
+     * The wasted space is estimated as the heap's current size minus the pages its live rows
+     * would need at the table's fillfactor (24-byte tuple header, 4-byte line pointer, average
+     * widths from pg_stats). The live row count comes from the cumulative statistics
+     * (n_live_tup), which follow every DELETE, rather than reltuples, which is only as fresh as the
+     * last ANALYZE: a table is typically repacked right after a mass delete, before autovacuum
+     * has looked at it. Without column widths (never analyzed) the dead share of the rows stands
+     * in; without any statistics there is no estimate (0).
      */
     private static final String CANDIDATES = """
             WITH t AS (
                 SELECT c.oid, n.nspname, c.relname, c.relkind, c.relispartition, c.relhassubclass, c.relowner,
                        c.relrowsecurity AND c.relforcerowsecurity AS forced_rls,
-                       c.relpages::bigint AS relpages, c.reltuples::float8 AS reltuples,
+                       pg_catalog.pg_relation_size(c.oid) / current_setting('block_size')::int AS relpages,
+                       CASE WHEN s.n_live_tup > 0 OR s.n_dead_tup > 0 THEN s.n_live_tup::float8
+                            ELSE c.reltuples::float8 END AS reltuples,
+                       coalesce(s.n_live_tup, 0) AS n_live, coalesce(s.n_dead_tup, 0) AS n_dead,
                        coalesce((SELECT option_value::int FROM pg_catalog.pg_options_to_table(c.reloptions)
                                   WHERE option_name = 'fillfactor'), 100) AS fillfactor
                   FROM pg_catalog.pg_class c
                   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                  LEFT JOIN pg_catalog.pg_stat_all_tables s ON s.relid = c.oid
                  WHERE c.relkind IN ('r', 'p')
                    AND c.relpersistence <> 't'
                    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast',
@@ -49,7 +57,11 @@ public final class TableSelector {
                    pg_catalog.pg_has_role(current_user, t.relowner, 'USAGE') AS owned, current_user AS me,
                    pg_catalog.pg_get_userbyid(t.relowner) AS owner,
                    pg_catalog.pg_total_relation_size(t.oid) AS total_bytes,
-                   CASE WHEN t.reltuples < 0 OR w.row_width IS NULL THEN 0
+                   CASE WHEN t.reltuples < 0 THEN 0
+                        WHEN w.row_width IS NULL THEN
+                             CASE WHEN t.n_live + t.n_dead = 0 THEN 0
+                                  ELSE (t.relpages * t.n_dead / (t.n_live + t.n_dead))::bigint
+                                       * current_setting('block_size')::int END
                         ELSE greatest(0, t.relpages - ceil(t.reltuples * (24 + 4 + w.row_width)
                              / ((current_setting('block_size')::int - 24) * t.fillfactor / 100.0)))::bigint
                              * current_setting('block_size')::int

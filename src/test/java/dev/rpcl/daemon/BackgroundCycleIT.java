@@ -8,8 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,7 +23,6 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class BackgroundCycleIT {
     private static final Duration RUN = Duration.ofSeconds(60);
-    private static final Pattern PID = Pattern.compile("pid (\\d+),");
 
     static TestDatabase db;
 
@@ -44,10 +41,7 @@ class BackgroundCycleIT {
 
     @AfterEach
     void stopLeftovers() {
-        for (PidFile.Kind kind : PidFile.Kind.values()) {
-            new PidFile(home.resolve("pid"), kind, "default").livePid().flatMap(ProcessHandle::of)
-                    .ifPresent(ProcessHandle::destroyForcibly);
-        }
+        RpclJar.killLeftovers(home);
     }
 
     private RpclJar.Result rpcl(String... args) {
@@ -58,15 +52,8 @@ class BackgroundCycleIT {
         return new PidFile(home.resolve("pid"), kind, "default");
     }
 
-    private static long pidOf(RpclJar.Result started) {
-        Matcher m = PID.matcher(started.out());
-        assertTrue(m.find(), started::toString);
-        return Long.parseLong(m.group(1));
-    }
-
     private void awaitExit(long pid) throws InterruptedException {
-        assertTrue(Twins.await(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true), 120),
-                () -> "process " + pid + " did not end\n" + RpclJar.log(home, "default"));
+        RpclJar.awaitExit(home, pid, 120);
     }
 
     @Test
@@ -80,7 +67,7 @@ class BackgroundCycleIT {
             RpclJar.Result prepare = rpcl("prepare_repack", "--start-replay");
             assertEquals(0, prepare.exitCode(), prepare::toString);
             assertTrue(prepare.out().startsWith("Prepare repack process started.\n"), prepare::toString);
-            long pid = pidOf(prepare);
+            long pid = RpclJar.pidOf(prepare);
             assertTrue(Files.exists(pidFile(PidFile.Kind.PREPARE).path()) || pidFile(PidFile.Kind.REPLAY).livePid().isPresent(),
                     "the parent returns once the child has written its pid file");
 
@@ -112,7 +99,7 @@ class BackgroundCycleIT {
             RpclJar.Result repack = rpcl("repack_tables");
             assertEquals(0, repack.exitCode(), repack::toString);
             assertTrue(repack.out().startsWith("Repack tables process started.\n"), repack::toString);
-            awaitExit(pidOf(repack));
+            awaitExit(RpclJar.pidOf(repack));
             assertTrue(Files.notExists(pidFile(PidFile.Kind.REPACK).path()));
         }
         assertEquals(0, Twins.differences(db, "cycle"), () -> RpclJar.log(home, "default"));
@@ -135,7 +122,7 @@ class BackgroundCycleIT {
 
         RpclJar.Result prepare = rpcl("prepare_repack");
         assertEquals(0, prepare.exitCode(), prepare::toString);
-        awaitExit(pidOf(prepare));
+        awaitExit(RpclJar.pidOf(prepare));
         assertEquals("prepared", db.scalar("SELECT v_status FROM sch_repcloud.t_table_repack WHERE v_old_table_name = 'aborted'"));
         assertTrue(Integer.parseInt(db.scalar("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'z_repcloud%'")) > 0);
 
@@ -164,7 +151,7 @@ class BackgroundCycleIT {
         assertEquals(0, rpcl("create_schema").exitCode());
 
         try (Twins workload = Twins.startWorkload(db, "handover")) {
-            long replay = pidOf(rpcl("prepare_repack", "--start-replay"));
+            long replay = RpclJar.pidOf(rpcl("prepare_repack", "--start-replay"));
             assertTrue(Twins.await(() -> pidFile(PidFile.Kind.REPLAY).livePid().isPresent(), 90),
                     () -> RpclJar.log(home, "default"));
 
@@ -176,7 +163,7 @@ class BackgroundCycleIT {
                     repack::toString);
             assertTrue(repack.out().contains("Repack tables process started."), repack::toString);
             assertTrue(Files.notExists(pidFile(PidFile.Kind.REPLAY).path()));
-            awaitExit(pidOf(repack));
+            awaitExit(RpclJar.pidOf(repack));
         }
         assertEquals("complete", db.scalar("SELECT v_status FROM sch_repcloud.t_table_repack"
                 + " WHERE v_old_table_name = 'handover'"), () -> RpclJar.log(home, "default"));

@@ -41,10 +41,7 @@ class ForegroundAndHangupIT {
 
     @AfterEach
     void stopLeftovers() {
-        for (PidFile.Kind kind : PidFile.Kind.values()) {
-            new PidFile(home.resolve("pid"), kind, "default").livePid().flatMap(ProcessHandle::of)
-                    .ifPresent(ProcessHandle::destroyForcibly);
-        }
+        RpclJar.killLeftovers(home);
     }
 
     private PidFile replayPid() {

@@ -9,8 +9,6 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,14 +19,12 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * kill -9 of the real rpcl process in the middle of the copy, of a replay, and of a swap, while
  * the application writes; then the same command again must finish the job, with the table equal
- * to its twin and nothing of rpcl's left behind. A CHECK constraint calling a slow function
- * makes every row written to the table (and to its copy) take a millisecond, so that each
- * phase lasts long enough to be caught in the act.
+ * to its twin and nothing of rpcl's left behind. The tables are slow to write
+ * (Twins.createSlow), so that each phase lasts long enough to be caught in the act.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class KillResumeIT {
     private static final Duration RUN = Duration.ofSeconds(60);
-    private static final Pattern PID = Pattern.compile("pid (\\d+),");
 
     static TestDatabase db;
 
@@ -38,9 +34,6 @@ class KillResumeIT {
     @BeforeAll
     static void createDatabase() {
         db = TestDatabase.create(KillResumeIT.class);
-        db.execute("""
-                CREATE FUNCTION slow_ok(int) RETURNS boolean LANGUAGE plpgsql AS
-                $$BEGIN PERFORM pg_sleep(0.001); RETURN true; END$$""");
     }
 
     @AfterAll
@@ -50,24 +43,17 @@ class KillResumeIT {
 
     @AfterEach
     void stopLeftovers() {
-        for (PidFile.Kind kind : PidFile.Kind.values()) {
-            new PidFile(home.resolve("pid"), kind, "default").livePid().flatMap(ProcessHandle::of)
-                    .ifPresent(ProcessHandle::destroyForcibly);
-        }
+        RpclJar.killLeftovers(home);
     }
 
     private void setUp(String table, String extraConfig) {
-        Twins.create(db, table, 3_000, "ALTER TABLE " + table + " ADD CONSTRAINT " + table + "_slow CHECK (slow_ok(id))");
+        Twins.createSlow(db, table, 3_000);
         db.writeConfig(home, "default", "main", "tables = ['public." + table + "']\ncheck_time = \"1\"\n" + extraConfig);
         assertEquals(0, RpclJar.run(home, RUN, "create_schema").exitCode());
     }
 
     private long startInBackground(String... args) {
-        RpclJar.Result r = RpclJar.run(home, RUN, args);
-        assertEquals(0, r.exitCode(), r::toString);
-        Matcher m = PID.matcher(r.out());
-        assertTrue(m.find(), r::toString);
-        return Long.parseLong(m.group(1));
+        return RpclJar.startInBackground(home, RUN, args);
     }
 
     /** Waits until a backend of rpcl works on {@code table} at {@code step} in the state the filter says. */

@@ -15,8 +15,6 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,7 +30,6 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class NotificationIT {
     private static final Duration RUN = Duration.ofSeconds(60);
-    private static final Pattern PID = Pattern.compile("pid (\\d+),");
 
     @RegisterExtension
     static final GreenMailExtension MAIL = new GreenMailExtension(ServerSetupTest.SMTP.dynamicPort());
@@ -70,13 +67,7 @@ class NotificationIT {
     }
 
     private void runInBackground(String command) throws InterruptedException {
-        RpclJar.Result r = RpclJar.run(home, RUN, command);
-        assertEquals(0, r.exitCode(), r::toString);
-        Matcher m = PID.matcher(r.out());
-        assertTrue(m.find(), r::toString);
-        long pid = Long.parseLong(m.group(1));
-        assertTrue(Twins.await(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true), 120),
-                () -> RpclJar.log(home, "default"));
+        RpclJar.awaitExit(home, RpclJar.startInBackground(home, RUN, command), 120);
     }
 
     private static MimeMessage[] withSubjectStarting(MimeMessage[] all, String prefix) throws Exception {

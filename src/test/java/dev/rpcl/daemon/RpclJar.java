@@ -72,6 +72,37 @@ public final class RpclJar {
         }
     }
 
+    private static final java.util.regex.Pattern STARTED_PID = java.util.regex.Pattern.compile("pid (\\d+),");
+
+    /** Runs a command that goes to the background and returns the pid it printed; fails the test otherwise. */
+    public static long startInBackground(Path home, Duration timeout, String... args) {
+        return pidOf(run(home, timeout, args));
+    }
+
+    /** The pid a command that went to the background printed; fails the test when it did not start. */
+    public static long pidOf(Result started) {
+        java.util.regex.Matcher m = STARTED_PID.matcher(started.out());
+        if (started.exitCode() != 0 || !m.find()) {
+            throw new AssertionError("rpcl did not start in the background\n" + started);
+        }
+        return Long.parseLong(m.group(1));
+    }
+
+    /** Waits until the process has ended; fails the test, with the log, after {@code seconds}. */
+    public static void awaitExit(Path home, long pid, int seconds) throws InterruptedException {
+        if (!Twins.await(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true), seconds)) {
+            throw new AssertionError("process " + pid + " did not end\n" + log(home, "default"));
+        }
+    }
+
+    /** After each test: no rpcl process of the test's home outlives it. */
+    public static void killLeftovers(Path home) {
+        for (dev.rpcl.daemon.PidFile.Kind kind : dev.rpcl.daemon.PidFile.Kind.values()) {
+            new dev.rpcl.daemon.PidFile(home.resolve("pid"), kind, "default").livePid().flatMap(ProcessHandle::of)
+                    .ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
     private static String output(Path home) {
         try {
             return Files.readString(home.resolve("last.out")) + Files.readString(home.resolve("last.err"));

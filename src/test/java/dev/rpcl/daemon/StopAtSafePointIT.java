@@ -11,8 +11,6 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,7 +26,6 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class StopAtSafePointIT {
     private static final Duration RUN = Duration.ofSeconds(90);
-    private static final Pattern PID = Pattern.compile("pid (\\d+),");
 
     static TestDatabase db;
 
@@ -38,9 +35,6 @@ class StopAtSafePointIT {
     @BeforeAll
     static void createDatabase() {
         db = TestDatabase.create(StopAtSafePointIT.class);
-        db.execute("""
-                CREATE FUNCTION slow_ok(int) RETURNS boolean LANGUAGE plpgsql AS
-                $$BEGIN PERFORM pg_sleep(0.001); RETURN true; END$$""");
     }
 
     @AfterAll
@@ -50,25 +44,18 @@ class StopAtSafePointIT {
 
     @AfterEach
     void stopLeftovers() {
-        for (PidFile.Kind kind : PidFile.Kind.values()) {
-            new PidFile(home.resolve("pid"), kind, "default").livePid().flatMap(ProcessHandle::of)
-                    .ifPresent(ProcessHandle::destroyForcibly);
-        }
+        RpclJar.killLeftovers(home);
     }
 
     private String setUp(String table, String extraConfig) {
-        Twins.create(db, table, 3_000, "ALTER TABLE " + table + " ADD CONSTRAINT " + table + "_slow CHECK (slow_ok(id))");
+        Twins.createSlow(db, table, 3_000);
         db.writeConfig(home, "default", "main", "tables = ['public." + table + "']\ncheck_time = \"1\"\n" + extraConfig);
         assertEquals(0, RpclJar.run(home, RUN, "create_schema").exitCode());
         return db.scalar("SELECT 'public." + table + "'::regclass::oid");
     }
 
     private long start(String command) {
-        RpclJar.Result r = RpclJar.run(home, RUN, command);
-        assertEquals(0, r.exitCode(), r::toString);
-        Matcher m = PID.matcher(r.out());
-        assertTrue(m.find(), r::toString);
-        return Long.parseLong(m.group(1));
+        return RpclJar.startInBackground(home, RUN, command);
     }
 
     private boolean awaitBackend(String table, String step, String filter) throws InterruptedException {

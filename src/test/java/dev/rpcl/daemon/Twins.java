@@ -29,6 +29,18 @@ final class Twins implements AutoCloseable {
     }
 
     /** Creates {@code table} and {@code table_twin} with {@code rows} rows, bloated by an update and deletes. */
+    /**
+     * A twin pair whose every row written to the table (and to rpcl's copy of it) takes a
+     * millisecond, through a CHECK constraint calling a slow function, so that each phase of a
+     * repack lasts long enough to be caught in the act.
+     */
+    static void createSlow(TestDatabase db, String table, int rows) {
+        db.execute("""
+                CREATE OR REPLACE FUNCTION slow_ok(int) RETURNS boolean LANGUAGE plpgsql AS
+                $$BEGIN PERFORM pg_sleep(0.001); RETURN true; END$$""");
+        create(db, table, rows, "ALTER TABLE " + table + " ADD CONSTRAINT " + table + "_slow CHECK (slow_ok(id))");
+    }
+
     static void create(TestDatabase db, String table, int rows, String extraDdl) {
         for (String t : new String[] {table, table + "_twin"}) {
             db.execute("CREATE TABLE " + t + " (id int PRIMARY KEY, v text, n int)",

@@ -56,6 +56,12 @@ class TableSelectionTest {
         }
     }
 
+    private static void awaitStatistics(String counter, String value) {
+        while (!value.equals(db.scalar("SELECT " + counter + " FROM pg_stat_all_tables WHERE relid = 'purge.events'::regclass"))) {
+            Thread.onSpinWait();
+        }
+    }
+
     private static List<String> names(List<Candidate> cands) {
         return cands.stream().map(Candidate::display).sorted().toList();
     }
@@ -107,6 +113,24 @@ class TableSelectionTest {
         List<Candidate> cands = candidates("schemas = ['waste']");
         assertEquals(List.of("waste.big", "waste.small", "waste.none"), cands.stream().map(Candidate::display).toList());
         assertTrue(cands.get(0).wastedBytes() > cands.get(1).wastedBytes() && cands.get(1).wastedBytes() > 0, cands::toString);
+    }
+
+    @Test
+    @Timeout(60)
+    void aMassDeleteSinceTheLastAnalyzeCountsAsWaste() {
+        // Each step in its own session, as in production where autovacuum's ANALYZE runs in a
+        // process of its own; a backend hands its statistics over as it exits, hence the waits.
+        db.execute("CREATE SCHEMA purge", "CREATE TABLE purge.events (id int PRIMARY KEY, body text)",
+                "INSERT INTO purge.events SELECT g, repeat('e', 200) FROM generate_series(1, 20000) g");
+        awaitStatistics("n_live_tup", "20000");
+        db.execute("ANALYZE purge.events");
+        db.execute("DELETE FROM purge.events WHERE id % 10 < 6");
+        awaitStatistics("n_dead_tup", "12000");
+        long heap = Long.parseLong(db.scalar("SELECT pg_relation_size('purge.events')"));
+        Candidate c = candidates("schemas = ['purge']").get(0);
+        // 60% of the rows are gone, so more than half of the heap is waste.
+        assertTrue(c.wastedBytes() > heap / 2, () -> c + " heap " + heap);
+        assertTrue(c.wastedBytes() < heap, () -> c + " heap " + heap);
     }
 
     @Test
