@@ -155,15 +155,18 @@ final class CopyPhase {
     /**
      * Fills the copy in one REPEATABLE READ transaction. Its first statement takes the snapshot
      * and deletes the log rows that snapshot sees: their changes are in the rows copied. Changes
-     * committed later stay in the log for the replay. Returns the rows copied.
+     * committed later stay in the log for the replay. Returns the rows copied. A stop cancels
+     * the copy in flight; it is rolled back and the copy table left empty.
      */
-    static long copyData(Connection c, RepackTable t, ColumnLists cols) throws SQLException {
+    static long copyData(Connection c, RepackTable t, ColumnLists cols, StopGuard stop) throws SQLException {
         c.setAutoCommit(false);
         c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
         try (Statement st = c.createStatement()) {
-            st.executeUpdate("DELETE FROM " + t.log());
-            long rows = st.executeUpdate("INSERT INTO " + t.copy() + " (" + cols.insert() + ") SELECT " + cols.select()
-                    + " FROM ONLY " + t.original() + " o");
+            long rows = stop.run(st, () -> {
+                st.executeUpdate("DELETE FROM " + t.log());
+                return st.executeUpdate("INSERT INTO " + t.copy() + " (" + cols.insert() + ") SELECT " + cols.select()
+                        + " FROM ONLY " + t.original() + " o");
+            });
             c.commit();
             return rows;
         } catch (SQLException | RuntimeException e) {

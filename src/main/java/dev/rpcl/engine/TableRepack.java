@@ -32,7 +32,7 @@ final class TableRepack {
     private final Database db;
     private final ConnectionConfig cfg;
     private final RepackOptions opts;
-    private final BooleanSupplier stop;
+    private final StopGuard stop;
     private final RepackTable t;
     private final Map<String, Long> timings = new LinkedHashMap<>();
     private String fingerprint;
@@ -44,7 +44,12 @@ final class TableRepack {
     int lockAttempts;
     long lockHeldMs;
 
+    /** Stop polled at safe points only: statements in flight are not cancelled. */
     TableRepack(Database db, RepackOptions opts, BooleanSupplier stop, RepackTable t) {
+        this(db, opts, StopGuard.polling(stop), t);
+    }
+
+    TableRepack(Database db, RepackOptions opts, StopGuard stop, RepackTable t) {
         this.db = db;
         this.cfg = db.config();
         this.opts = opts;
@@ -57,9 +62,7 @@ final class TableRepack {
     }
 
     void checkStop() {
-        if (stop.getAsBoolean()) {
-            throw new Stopped();
-        }
+        stop.check();
     }
 
     private Step current = Step.CREATE_TABLE;
@@ -122,7 +125,7 @@ final class TableRepack {
         enter(c, Step.COPY);
         cols = CopyPhase.columnLists(c, t, opts.customizer());
         replayer = new Replayer(t, cols);
-        rowsCopied = CopyPhase.copyData(c, t, cols);
+        rowsCopied = CopyPhase.copyData(c, t, cols, stop);
         RepackState.rowsCopied(c, t, rowsCopied);
         timed(c, Step.COPY, start);
         LOG.info("{}: copied {} rows in {} ms", t.display(), rowsCopied, timings.get(Step.COPY.dbValue()));
@@ -132,13 +135,13 @@ final class TableRepack {
         start = System.nanoTime();
         enter(c, Step.CREATE_PKEY);
         for (IndexPhase.IndexJob job : jobs.stream().filter(IndexPhase.IndexJob::primary).toList()) {
-            IndexPhase.build(c, job);
+            IndexPhase.build(c, job, stop);
         }
         timed(c, Step.CREATE_PKEY, start);
         checkStop();
         start = System.nanoTime();
         enter(c, Step.CREATE_INDICES);
-        IndexPhase.buildAll(db, t, jobs.stream().filter(j -> !j.primary()).toList(), opts.indexParallelism());
+        IndexPhase.buildAll(db, t, jobs.stream().filter(j -> !j.primary()).toList(), opts.indexParallelism(), stop);
         timed(c, Step.CREATE_INDICES, start);
         LOG.info("{}: built {} index(es) on the copy in {} ms", t.display(), jobs.size(),
                 timings.get(Step.CREATE_PKEY.dbValue()) + timings.get(Step.CREATE_INDICES.dbValue()));
