@@ -50,23 +50,33 @@ final class CopyPhase {
     record ColumnLists(String insert, String select) {
     }
 
-    static void createCopy(Connection c, RepackTable t, TableCustomizer customizer) throws SQLException {
-        boolean unlogged;
-        String tablespace;
+    /** The original's persistence, tablespace and storage options, as the copy is created with them. */
+    record TableInfo(boolean unlogged, String tablespace, Map<String, String> options) {
+    }
+
+    /** The original's storage options as table_conf changes them for the copy. */
+    static TableInfo tableInfo(Connection c, RepackTable t, TableCustomizer customizer) throws SQLException {
         Map<String, String> options = new LinkedHashMap<>();
         try (PreparedStatement ps = c.prepareStatement(TABLE_INFO)) {
             ps.setLong(1, t.ref().oid());
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                unlogged = rs.getBoolean("unlogged");
-                tablespace = rs.getString("tablespace");
                 for (String opt : (String[]) rs.getArray("reloptions").getArray()) {
                     int eq = opt.indexOf('=');
                     options.put(opt.substring(0, eq), opt.substring(eq + 1));
                 }
+                return new TableInfo(rs.getBoolean("unlogged"), rs.getString("tablespace"),
+                        customizer.storageOptions(t.ref(), options));
             }
         }
-        options = customizer.storageOptions(t.ref(), options);
+    }
+
+    /** Creates the copy; returns the storage options it was created with. */
+    static Map<String, String> createCopy(Connection c, RepackTable t, TableCustomizer customizer) throws SQLException {
+        TableInfo info = tableInfo(c, t, customizer);
+        boolean unlogged = info.unlogged();
+        String tablespace = info.tablespace();
+        Map<String, String> options = info.options();
         StringBuilder sql = new StringBuilder("CREATE ").append(unlogged ? "UNLOGGED " : "").append("TABLE ")
                 .append(t.copy()).append(" (LIKE ").append(t.original())
                 .append(" INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION)");
@@ -101,6 +111,7 @@ final class CopyPhase {
                 st.execute(check);
             }
         }
+        return options;
     }
 
     /**

@@ -237,7 +237,8 @@ public final class RepackEngine {
         if (r.status().equals(RepackState.PREPARED) && r.oldOid() == cand.oid() && r.fingerprint() != null
                 && Cleanup.intact(c, t)) {
             LOG.info("{}: continuing from its prepared copy", t.display());
-            work.resume(c, r.fingerprint());
+            work.resume(c, r);
+            work.warnIfConfChanged(c, r);
             work.catchUp(c);
             return true;
         }

@@ -105,7 +105,7 @@ final class TableRepack {
         c.setAutoCommit(false);
         try (Statement st = c.createStatement()) {
             st.execute("SET LOCAL search_path = pg_catalog, pg_temp");
-            CopyPhase.createCopy(c, t, opts.customizer());
+            RepackState.storageOptions(c, t, CopyPhase.createCopy(c, t, opts.customizer()));
             partition = dev.rpcl.catalog.PartitionSwap.parentOf(c, t.ref().oid()).isPresent();
             ChangeLog.createLogAndFunctions(c, t, partition);
             fingerprint = TableShape.fingerprint(c, t.ref().oid());
@@ -124,6 +124,7 @@ final class TableRepack {
         start = System.nanoTime();
         enter(c, Step.COPY);
         cols = CopyPhase.columnLists(c, t, opts.customizer());
+        RepackState.columns(c, t, cols);
         replayer = new Replayer(t, cols);
         rowsCopied = CopyPhase.copyData(c, t, cols, stop);
         RepackState.rowsCopied(c, t, rowsCopied);
@@ -153,13 +154,45 @@ final class TableRepack {
         timed(c, Step.REPLAY, start);
     }
 
-    /** A prepared table found intact by a later run: pick up its fingerprint and column lists. */
-    void resume(Connection c, String storedFingerprint) throws SQLException {
+    /**
+     * A prepared table found intact by a later run: pick up its fingerprint and the column lists
+     * its copy was made with, so replayed rows get the same table_conf rules as copied ones.
+     */
+    void resume(Connection c, RepackState.Row stored) throws SQLException {
         sessionDefaults(c);
-        fingerprint = storedFingerprint;
-        cols = CopyPhase.columnLists(c, t, opts.customizer());
+        fingerprint = stored.fingerprint();
+        cols = stored.columns();
+        if (cols == null) {
+            // Prepared before the lists were recorded: the current ones are the best guess, recorded from now on.
+            cols = CopyPhase.columnLists(c, t, opts.customizer());
+            RepackState.columns(c, t, cols);
+        }
         replayer = new Replayer(t, cols);
         enter(c, Step.REPLAY);
+    }
+
+    /**
+     * Warns when table_conf now gives the table other rules than its copy was made with: the
+     * copy keeps its own until the swap, the change applies at the next repack. Returns whether
+     * they differ.
+     */
+    boolean warnIfConfChanged(Connection c, RepackState.Row stored) throws SQLException {
+        List<String> changed = new java.util.ArrayList<>();
+        if (stored.columns() != null && !stored.columns().equals(CopyPhase.columnLists(c, t, opts.customizer()))) {
+            changed.add("column rules");
+        }
+        if (stored.storageOptions() != null) {
+            List<String> now = CopyPhase.tableInfo(c, t, opts.customizer()).options().entrySet().stream()
+                    .map(e -> e.getKey() + "=" + e.getValue()).sorted().toList();
+            if (!new java.util.TreeSet<>(now).equals(new java.util.TreeSet<>(stored.storageOptions()))) {
+                changed.add("storage options (copy made with " + stored.storageOptions() + ", now " + now + ")");
+            }
+        }
+        if (!changed.isEmpty()) {
+            LOG.warn("{}: the table configuration changed since its copy was made ({}); this repack keeps the settings"
+                    + " of the copy, the change applies at the next repack", t.display(), String.join(", ", changed));
+        }
+        return !changed.isEmpty();
     }
 
     /** CREATE TRIGGER waits for every writer of the table: bounded by lock_timeout, retried. */
