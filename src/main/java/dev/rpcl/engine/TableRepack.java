@@ -256,23 +256,23 @@ final class TableRepack {
 
     /** Check, lock, swap; bounded. Throws RpclException when the table cannot be swapped. */
     void swapLoop(Connection c) throws SQLException {
-        int slowRounds = 0;
+        Readiness.Rounds rounds = new Readiness.Rounds(opts.maxCatchUpRounds(), Readiness.limit(cfg));
         int swapPid = backendPid(c);
         String lastProblem = null;
         while (true) {
             checkStop();
             Database.setApplicationName(c, t.display(), Step.REPLAY.dbValue());
             catchUp(c);
-            String notReady = Readiness.sample(c, t, cfg, this::checkStop, () -> replayOnce(c));
-            if (notReady != null) {
-                slowRounds++;
-                LOG.warn("{}: the replay cannot catch up yet ({}); round {} of {}", t.display(), notReady, slowRounds,
-                        opts.maxCatchUpRounds());
-                if (slowRounds >= opts.maxCatchUpRounds()) {
-                    throw RpclException.failed("The replay of " + t.display() + " cannot catch up with its changes: "
-                            + notReady + ", in " + slowRounds + " samples of check_time. Repack it at a quieter time"
-                            + " or raise max_replay_rows.");
-                }
+            Readiness.Sample sample = Readiness.sample(c, t, cfg, this::checkStop, () -> replayOnce(c));
+            Readiness.Rounds.Verdict verdict = rounds.judge(sample.backlogAfterReplay());
+            if (verdict == Readiness.Rounds.Verdict.GIVE_UP) {
+                throw RpclException.failed("The replay of " + t.display() + " cannot catch up with its changes: "
+                        + sample.describe() + ", and " + rounds.rounds() + " samples of check_time brought it no closer"
+                        + " to the swap. Repack it at a quieter time or raise max_replay_rows.");
+            }
+            if (verdict == Readiness.Rounds.Verdict.AGAIN) {
+                LOG.warn("{}: the replay cannot catch up yet ({}); sample {}, {} of at most {} without progress", t.display(),
+                        sample.describe(), rounds.rounds(), rounds.withoutProgress(), opts.maxCatchUpRounds());
                 continue;
             }
             checkStop();
