@@ -7,6 +7,7 @@ import dev.rpcl.db.SqlStates;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -173,18 +174,17 @@ final class TableRepack {
 
     /**
      * Warns when table_conf now gives the table other rules than its copy was made with: the
-     * copy keeps its own until the swap, the change applies at the next repack. Returns whether
-     * they differ.
+     * copy keeps its own until the swap, the change applies at the next repack.
      */
-    boolean warnIfConfChanged(Connection c, RepackState.Row stored) throws SQLException {
-        List<String> changed = new java.util.ArrayList<>();
+    void warnIfConfChanged(Connection c, RepackState.Row stored) throws SQLException {
+        List<String> changed = new ArrayList<>();
         if (stored.columns() != null && !stored.columns().equals(CopyPhase.columnLists(c, t, opts.customizer()))) {
             changed.add("column rules");
         }
         if (stored.storageOptions() != null) {
             List<String> now = CopyPhase.tableInfo(c, t, opts.customizer()).options().entrySet().stream()
                     .map(e -> e.getKey() + "=" + e.getValue()).sorted().toList();
-            if (!new java.util.TreeSet<>(now).equals(new java.util.TreeSet<>(stored.storageOptions()))) {
+            if (!now.equals(stored.storageOptions().stream().sorted().toList())) {
                 changed.add("storage options (copy made with " + stored.storageOptions() + ", now " + now + ")");
             }
         }
@@ -192,7 +192,6 @@ final class TableRepack {
             LOG.warn("{}: the table configuration changed since its copy was made ({}); this repack keeps the settings"
                     + " of the copy, the change applies at the next repack", t.display(), String.join(", ", changed));
         }
-        return !changed.isEmpty();
     }
 
     /** CREATE TRIGGER waits for every writer of the table: bounded by lock_timeout, retried. */
