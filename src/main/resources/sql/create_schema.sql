@@ -12,7 +12,8 @@ CREATE VIEW sch_repcloud.v_version AS SELECT '0.1.0'::text AS t_version;
 
 -- One row per table rpcl is working on or has worked on. v_status is one of
 -- 'in progress', 'prepared', 'failed', 'complete'. j_definition holds the fingerprint of the
--- table the copy was built from and, once swapped (step 'validate'), the statements that remain
+-- table the copy was built from, the storage options and the insert/select lists the copy was
+-- made with (the replay reads through the same ones, whatever table_conf says later) and, once swapped (step 'validate'), the statements that remain
 -- to run after the swaps (VALIDATE CONSTRAINT ...), so an interrupted run can finish them.
 CREATE TABLE sch_repcloud.t_table_repack (
     i_id_table        bigserial PRIMARY KEY,

@@ -10,7 +10,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Set when the process is asked to stop (stop_* command, SIGTERM, Ctrl-C). Long work polls it
  * between batches and phases and ends at the next safe point, leaving a state that the same
- * command, run again, resumes.
+ * command, run again, resumes; the engine also cancels a copy or index build in flight through
+ * {@link #onRequest(Runnable)}.
  */
 public final class StopSignal implements BooleanSupplier {
     private static final Logger LOG = LoggerFactory.getLogger(StopSignal.class);

@@ -50,23 +50,33 @@ final class CopyPhase {
     record ColumnLists(String insert, String select) {
     }
 
-    static void createCopy(Connection c, RepackTable t, TableCustomizer customizer) throws SQLException {
-        boolean unlogged;
-        String tablespace;
+    /** The original's persistence, tablespace and storage options, as the copy is created with them. */
+    record TableInfo(boolean unlogged, String tablespace, Map<String, String> options) {
+    }
+
+    /** The original's storage options as table_conf changes them for the copy. */
+    static TableInfo tableInfo(Connection c, RepackTable t, TableCustomizer customizer) throws SQLException {
         Map<String, String> options = new LinkedHashMap<>();
         try (PreparedStatement ps = c.prepareStatement(TABLE_INFO)) {
             ps.setLong(1, t.ref().oid());
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                unlogged = rs.getBoolean("unlogged");
-                tablespace = rs.getString("tablespace");
                 for (String opt : (String[]) rs.getArray("reloptions").getArray()) {
                     int eq = opt.indexOf('=');
                     options.put(opt.substring(0, eq), opt.substring(eq + 1));
                 }
+                return new TableInfo(rs.getBoolean("unlogged"), rs.getString("tablespace"),
+                        customizer.storageOptions(t.ref(), options));
             }
         }
-        options = customizer.storageOptions(t.ref(), options);
+    }
+
+    /** Creates the copy; returns the storage options it was created with. */
+    static Map<String, String> createCopy(Connection c, RepackTable t, TableCustomizer customizer) throws SQLException {
+        TableInfo info = tableInfo(c, t, customizer);
+        boolean unlogged = info.unlogged();
+        String tablespace = info.tablespace();
+        Map<String, String> options = info.options();
         StringBuilder sql = new StringBuilder("CREATE ").append(unlogged ? "UNLOGGED " : "").append("TABLE ")
                 .append(t.copy()).append(" (LIKE ").append(t.original())
                 .append(" INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION)");
@@ -101,6 +111,7 @@ final class CopyPhase {
                 st.execute(check);
             }
         }
+        return options;
     }
 
     /**
@@ -155,15 +166,18 @@ final class CopyPhase {
     /**
      * Fills the copy in one REPEATABLE READ transaction. Its first statement takes the snapshot
      * and deletes the log rows that snapshot sees: their changes are in the rows copied. Changes
-     * committed later stay in the log for the replay. Returns the rows copied.
+     * committed later stay in the log for the replay. Returns the rows copied. A stop cancels
+     * the copy in flight; it is rolled back and the copy table left empty.
      */
-    static long copyData(Connection c, RepackTable t, ColumnLists cols) throws SQLException {
+    static long copyData(Connection c, RepackTable t, ColumnLists cols, StopGuard stop) throws SQLException {
         c.setAutoCommit(false);
         c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
         try (Statement st = c.createStatement()) {
-            st.executeUpdate("DELETE FROM " + t.log());
-            long rows = st.executeUpdate("INSERT INTO " + t.copy() + " (" + cols.insert() + ") SELECT " + cols.select()
-                    + " FROM ONLY " + t.original() + " o");
+            long rows = stop.run(st, () -> {
+                st.executeUpdate("DELETE FROM " + t.log());
+                return st.executeUpdate("INSERT INTO " + t.copy() + " (" + cols.insert() + ") SELECT " + cols.select()
+                        + " FROM ONLY " + t.original() + " o");
+            });
             c.commit();
             return rows;
         } catch (SQLException | RuntimeException e) {

@@ -105,22 +105,25 @@ final class IndexPhase {
         return jobs;
     }
 
-    /** Runs one job on its own connection; the tablespace comes from default_tablespace. */
-    static void build(Connection c, IndexJob job) throws SQLException {
+    /** Runs one job; the tablespace comes from default_tablespace. A stop cancels the build in flight. */
+    static void build(Connection c, IndexJob job, StopGuard stop) throws SQLException {
         try (Statement st = c.createStatement()) {
             st.execute("SET default_tablespace = " + (job.tablespace() == null ? "''" : Sql.ident(job.tablespace())));
             try {
-                for (String sql : job.statements()) {
-                    st.execute(sql);
-                }
+                stop.run(st, () -> {
+                    for (String sql : job.statements()) {
+                        st.execute(sql);
+                    }
+                    return null;
+                });
             } finally {
                 st.execute("RESET default_tablespace");
             }
         }
     }
 
-    /** Builds the jobs with up to {@code parallel} connections of the pool. */
-    static void buildAll(Database db, RepackTable t, List<IndexJob> jobs, int parallel) throws SQLException {
+    /** Builds the jobs with up to {@code parallel} connections of the pool; a stop cancels every build in flight. */
+    static void buildAll(Database db, RepackTable t, List<IndexJob> jobs, int parallel, StopGuard stop) throws SQLException {
         if (jobs.isEmpty()) {
             return;
         }
@@ -138,7 +141,7 @@ final class IndexPhase {
                     try (Connection c = db.connect()) {
                         Database.setApplicationName(c, t.display(), "create indices");
                         TableRepack.sessionDefaults(c);
-                        build(c, job);
+                        build(c, job, stop);
                     }
                     LOG.info("{}: built index {} in {} ms", t.display(), job.name(), (System.nanoTime() - start) / 1_000_000);
                     return null;
@@ -154,7 +157,7 @@ final class IndexPhase {
                 }
             }
             if (first instanceof SQLException sql) {
-                throw sql;
+                throw stop.stoppedOr(sql);
             }
             if (first instanceof RuntimeException re) {
                 throw re;

@@ -47,7 +47,7 @@ final class Maintenance {
                     }
                     try {
                         TableRepack work = new TableRepack(db, opts, stop, t);
-                        work.resume(c, row.fingerprint());
+                        work.resume(c, row);
                         total += work.replayOnce(c).logRows();
                     } finally {
                         Cleanup.unlock(lock, t);

@@ -3,10 +3,19 @@ package dev.rpcl.engine;
 import dev.rpcl.config.ConnectionConfig;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** check_time: whether the replay keeps up with the incoming changes well enough to try the swap. */
+/**
+ * check_time: whether the replay keeps up with the incoming changes well enough to try the swap.
+ * One rate sample misjudges on a loaded machine (the backlog measured at one instant is wherever
+ * the replay happened to be in its batch, and a descheduled replay looks slow), so the judgement
+ * is on what replaying achieves: after the sampling window the replay goes on, bounded by another
+ * window, until the backlog fits under the swap's lock. Rounds that fail still count as progress
+ * when they leave less behind than every earlier round; the repack gives up only after rounds
+ * without progress, and after a hard cap of rounds in any case.
+ */
 final class Readiness {
     private static final Logger LOG = LoggerFactory.getLogger(Readiness.class);
 
@@ -16,51 +25,113 @@ final class Readiness {
      */
     static final int MAX_ROWS_UNDER_LOCK = 10_000;
 
+    /** However the backlog shrinks, a swap gives up after this many times the rounds without progress. */
+    static final int HARD_CAP_FACTOR = 3;
+
     /** One replay batch. */
     interface BatchSource {
         Replayer.Batch next() throws SQLException;
     }
 
+    /** What one sample measured: the window, then the replay until the backlog fit (or a second window passed). */
+    record Sample(double seconds, long arrived, long replayed, long backlogAtWindowEnd, long backlogAfterReplay) {
+        String describe() {
+            return "changes arrive at " + Math.round(arrived / seconds) + " rows/s, the replay applied "
+                    + Math.round(replayed / seconds) + " rows/s and " + backlogAfterReplay + " rows are left";
+        }
+    }
+
     private Readiness() {
     }
 
+    /** The log rows the swap may replay under its lock. */
+    static long limit(ConnectionConfig cfg) {
+        return Math.min(cfg.maxReplayRows(), MAX_ROWS_UNDER_LOCK);
+    }
+
     /**
-     * Samples for check_time while replaying continuously. The replay keeps up when less than a
-     * batch (and at most {@link #MAX_ROWS_UNDER_LOCK}) is left at the end, and either it was not
-     * busy all the time (it ran out of work) or the backlog grew by less than a tenth of what
-     * arrived. Returns why not, or null when the swap may be attempted.
+     * Replays continuously for check_time while measuring the arrivals, then goes on replaying
+     * until the backlog is within {@link #limit} or another check_time has passed.
      */
-    static String sample(Connection c, RepackTable t, ConnectionConfig cfg, Runnable checkStop, BatchSource replay)
+    static Sample sample(Connection c, RepackTable t, ConnectionConfig cfg, Runnable checkStop, BatchSource replay)
             throws SQLException {
         long windowNs = Math.max(1, cfg.checkTime().toNanos());
+        long limit = limit(cfg);
         long firstId = ChangeLog.lastId(c, t);
-        long backlogStart = ChangeLog.backlog(c, t);
         long begin = System.nanoTime();
         long replayed = 0;
-        long busyNs = 0;
         while (System.nanoTime() - begin < windowNs) {
             checkStop.run();
-            long s = System.nanoTime();
             Replayer.Batch b = replay.next();
-            if (b.logRows() > 0) {
-                replayed += b.logRows();
-                busyNs += System.nanoTime() - s;
-            } else {
+            replayed += b.logRows();
+            if (b.logRows() == 0) {
                 TableRepack.sleep(Math.min(50, Math.max(1, (windowNs - (System.nanoTime() - begin)) / 1_000_000)));
             }
         }
-        long elapsedNs = System.nanoTime() - begin;
-        double seconds = elapsedNs / 1e9;
+        double seconds = (System.nanoTime() - begin) / 1e9;
         long arrived = ChangeLog.lastId(c, t) - firstId;
-        long backlog = ChangeLog.backlog(c, t);
-        double busy = (double) busyNs / elapsedNs;
-        LOG.info("{}: over {} s {} changes arrived ({} rows/s), {} replayed, replay busy {}% of the time, {} log rows left",
-                t.display(), String.format(java.util.Locale.ROOT, "%.1f", seconds), arrived, Math.round(arrived / seconds),
-                replayed, Math.round(busy * 100), backlog);
-        if (backlog <= Math.min(cfg.maxReplayRows(), MAX_ROWS_UNDER_LOCK) && (busy < 0.9 || backlog - backlogStart <= arrived / 10)) {
-            return null;
+        long atWindowEnd = ChangeLog.backlog(c, t);
+        long backlog = atWindowEnd;
+        long drainStart = System.nanoTime();
+        while (backlog > limit && System.nanoTime() - drainStart < windowNs) {
+            checkStop.run();
+            Replayer.Batch b = replay.next();
+            replayed += b.logRows();
+            if (b.logRows() == 0) {
+                // The rows counted committed after the batch took its snapshot: the next batch sees them.
+                TableRepack.sleep(10);
+            }
+            backlog = ChangeLog.backlog(c, t);
         }
-        return "changes arrive at " + Math.round(arrived / seconds) + " rows/s, the replay applied "
-                + Math.round(replayed / seconds) + " rows/s and " + backlog + " rows are left";
+        Sample s = new Sample(seconds, arrived, replayed, atWindowEnd, backlog);
+        LOG.info("{}: over {} s {} changes arrived ({} rows/s), {} replayed; {} log rows left at the end of check_time,"
+                + " {} after replaying on for {} ms (the swap replays at most {} under its lock)", t.display(),
+                String.format(Locale.ROOT, "%.1f", seconds), arrived, Math.round(arrived / seconds), replayed, atWindowEnd,
+                backlog, (System.nanoTime() - drainStart) / 1_000_000, limit);
+        return s;
+    }
+
+    /** The samples of one table's swap: try the swap, sample again, or give up. Never endless. */
+    static final class Rounds {
+        private final int maxWithoutProgress;
+        private final long limit;
+        private int rounds;
+        private int withoutProgress;
+        private long best = Long.MAX_VALUE;
+
+        Rounds(int maxWithoutProgress, long limit) {
+            this.maxWithoutProgress = maxWithoutProgress;
+            this.limit = limit;
+        }
+
+        /** The outcome of one sample. */
+        enum Verdict { READY, AGAIN, GIVE_UP }
+
+        Verdict judge(long backlogAfterReplay) {
+            if (backlogAfterReplay <= limit) {
+                return Verdict.READY;
+            }
+            rounds++;
+            // Progress: clearly less left than after any earlier round, so the replay is gaining.
+            if (backlogAfterReplay < best - Math.max(1, best / 10)) {
+                withoutProgress = 0;
+            } else {
+                withoutProgress++;
+            }
+            best = Math.min(best, backlogAfterReplay);
+            if (withoutProgress >= maxWithoutProgress || rounds >= maxWithoutProgress * HARD_CAP_FACTOR) {
+                return Verdict.GIVE_UP;
+            }
+            return Verdict.AGAIN;
+        }
+
+        /** The samples that found the replay behind so far. */
+        int rounds() {
+            return rounds;
+        }
+
+        int withoutProgress() {
+            return withoutProgress;
+        }
     }
 }

@@ -4,6 +4,7 @@ import dev.rpcl.RpclException;
 import dev.rpcl.catalog.Candidate;
 import dev.rpcl.catalog.Carrier;
 import dev.rpcl.catalog.TableSelector;
+import dev.rpcl.daemon.StopSignal;
 import dev.rpcl.db.Database;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -34,12 +35,27 @@ public final class RepackEngine {
 
     private final Database db;
     private final RepackOptions opts;
+    private final StopGuard guard;
     private final BooleanSupplier stop;
 
+    /** The stop is polled at safe points; a statement in flight (a copy, an index build) runs to its end. */
     public RepackEngine(Database db, RepackOptions options, BooleanSupplier stopRequested) {
+        this(db, options, StopGuard.polling(stopRequested));
+    }
+
+    /**
+     * The stop is polled at safe points, and cancels the copy or index builds in flight, whose
+     * work is rolled back: a stop takes effect in moments, whatever the size of the table.
+     */
+    public RepackEngine(Database db, RepackOptions options, StopSignal stop) {
+        this(db, options, StopGuard.cancelling(stop));
+    }
+
+    private RepackEngine(Database db, RepackOptions options, StopGuard guard) {
         this.db = db;
         this.opts = options;
-        this.stop = stopRequested;
+        this.guard = guard;
+        this.stop = guard.asSupplier();
     }
 
     /** The configured tables, qualifying or not (with the reason), largest estimated waste first. */
@@ -156,7 +172,7 @@ public final class RepackEngine {
             return TableResult.skipped(cand.display(), cand.totalBytes(), cand.skipReason());
         }
         RepackTable t = RepackTable.of(cand.oid(), cand.schema(), cand.name(), cand.keyColumns());
-        TableRepack work = new TableRepack(db, opts, stop, t);
+        TableRepack work = new TableRepack(db, opts, guard, t);
         try (Connection c = db.connect(); Connection lock = db.connect()) {
             if (!Cleanup.tryLock(lock, t)) {
                 return TableResult.skipped(cand.display(), cand.totalBytes(), "another rpcl process is working on it");
@@ -221,7 +237,8 @@ public final class RepackEngine {
         if (r.status().equals(RepackState.PREPARED) && r.oldOid() == cand.oid() && r.fingerprint() != null
                 && Cleanup.intact(c, t)) {
             LOG.info("{}: continuing from its prepared copy", t.display());
-            work.resume(c, r.fingerprint());
+            work.resume(c, r);
+            work.warnIfConfChanged(c, r);
             work.catchUp(c);
             return true;
         }

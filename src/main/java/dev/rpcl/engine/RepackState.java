@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -20,9 +21,13 @@ final class RepackState {
     static final String FAILED = "failed";
     static final String COMPLETE = "complete";
 
-    /** A table's row as stored. */
+    /**
+     * A table's row as stored. {@code columns} and {@code storageOptions} (as sorted
+     * {@code name=value}) are those the copy was made with; null when not recorded yet.
+     */
     record Row(long oldOid, String schema, String name, List<String> keyColumns, Step step, String status,
-               boolean readyForSwap, String fingerprint, List<String> afterCommit) {
+               boolean readyForSwap, String fingerprint, List<String> afterCommit, CopyPhase.ColumnLists columns,
+               List<String> storageOptions) {
     }
 
     private static final String START = """
@@ -42,7 +47,11 @@ final class RepackState {
     private static final String FIND = """
             SELECT oid_old_table, v_schema_name, v_old_table_name, t_tab_pk, en_repack_step::text, v_status,
                    b_ready_for_swap, j_definition ->> 'fingerprint',
-                   ARRAY(SELECT jsonb_array_elements_text(coalesce(j_definition -> 'after_commit', '[]')))
+                   ARRAY(SELECT jsonb_array_elements_text(coalesce(j_definition -> 'after_commit', '[]'))),
+                   j_definition ->> 'insert_list', j_definition ->> 'select_list',
+                   CASE WHEN j_definition -> 'storage_options' IS NOT NULL THEN
+                     ARRAY(SELECT key || '=' || value FROM jsonb_each_text(j_definition -> 'storage_options') ORDER BY key)
+                   END
               FROM sch_repcloud.t_table_repack
             """;
 
@@ -82,6 +91,29 @@ final class RepackState {
 
     static void fingerprint(Connection c, RepackTable t, String fingerprint) throws SQLException {
         update(c, t, "j_definition = coalesce(j_definition, '{}') || jsonb_build_object('fingerprint', ?::text)", fingerprint);
+    }
+
+    /** The storage options the copy was created with, for comparison when a later run resumes it. */
+    static void storageOptions(Connection c, RepackTable t, Map<String, String> options) throws SQLException {
+        List<String> pairs = new ArrayList<>();
+        options.forEach((k, v) -> {
+            pairs.add(k);
+            pairs.add(v);
+        });
+        try (PreparedStatement ps = c.prepareStatement("UPDATE sch_repcloud.t_table_repack SET j_definition ="
+                + " coalesce(j_definition, '{}') || jsonb_build_object('storage_options', jsonb_object(?::text[]))"
+                + " WHERE v_schema_name = ? AND v_old_table_name = ?")) {
+            ps.setArray(1, c.createArrayOf("text", pairs.toArray()));
+            ps.setString(2, t.ref().schema());
+            ps.setString(3, t.ref().name());
+            ps.executeUpdate();
+        }
+    }
+
+    /** The column lists the copy is filled through: the replay must read through the same ones. */
+    static void columns(Connection c, RepackTable t, CopyPhase.ColumnLists cols) throws SQLException {
+        update(c, t, "j_definition = coalesce(j_definition, '{}') || jsonb_build_object('insert_list', ?::text,"
+                + " 'select_list', ?::text)", cols.insert(), cols.select());
     }
 
     static void rowsCopied(Connection c, RepackTable t, long rows) throws SQLException {
@@ -158,7 +190,10 @@ final class RepackState {
                 while (rs.next()) {
                     out.add(new Row(rs.getLong(1), rs.getString(2), rs.getString(3),
                             Arrays.asList((String[]) rs.getArray(4).getArray()), Step.of(rs.getString(5)), rs.getString(6),
-                            rs.getBoolean(7), rs.getString(8), Arrays.asList((String[]) rs.getArray(9).getArray())));
+                            rs.getBoolean(7), rs.getString(8), Arrays.asList((String[]) rs.getArray(9).getArray()),
+                            rs.getString(10) == null || rs.getString(11) == null ? null
+                                    : new CopyPhase.ColumnLists(rs.getString(10), rs.getString(11)),
+                            rs.getArray(12) == null ? null : Arrays.asList((String[]) rs.getArray(12).getArray())));
                 }
             }
             return out;

@@ -7,6 +7,7 @@ import dev.rpcl.db.SqlStates;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +33,7 @@ final class TableRepack {
     private final Database db;
     private final ConnectionConfig cfg;
     private final RepackOptions opts;
-    private final BooleanSupplier stop;
+    private final StopGuard stop;
     private final RepackTable t;
     private final Map<String, Long> timings = new LinkedHashMap<>();
     private String fingerprint;
@@ -44,7 +45,12 @@ final class TableRepack {
     int lockAttempts;
     long lockHeldMs;
 
+    /** Stop polled at safe points only: statements in flight are not cancelled. */
     TableRepack(Database db, RepackOptions opts, BooleanSupplier stop, RepackTable t) {
+        this(db, opts, StopGuard.polling(stop), t);
+    }
+
+    TableRepack(Database db, RepackOptions opts, StopGuard stop, RepackTable t) {
         this.db = db;
         this.cfg = db.config();
         this.opts = opts;
@@ -57,9 +63,7 @@ final class TableRepack {
     }
 
     void checkStop() {
-        if (stop.getAsBoolean()) {
-            throw new Stopped();
-        }
+        stop.check();
     }
 
     private Step current = Step.CREATE_TABLE;
@@ -102,7 +106,7 @@ final class TableRepack {
         c.setAutoCommit(false);
         try (Statement st = c.createStatement()) {
             st.execute("SET LOCAL search_path = pg_catalog, pg_temp");
-            CopyPhase.createCopy(c, t, opts.customizer());
+            RepackState.storageOptions(c, t, CopyPhase.createCopy(c, t, opts.customizer()));
             partition = dev.rpcl.catalog.PartitionSwap.parentOf(c, t.ref().oid()).isPresent();
             ChangeLog.createLogAndFunctions(c, t, partition);
             fingerprint = TableShape.fingerprint(c, t.ref().oid());
@@ -121,8 +125,9 @@ final class TableRepack {
         start = System.nanoTime();
         enter(c, Step.COPY);
         cols = CopyPhase.columnLists(c, t, opts.customizer());
+        RepackState.columns(c, t, cols);
         replayer = new Replayer(t, cols);
-        rowsCopied = CopyPhase.copyData(c, t, cols);
+        rowsCopied = CopyPhase.copyData(c, t, cols, stop);
         RepackState.rowsCopied(c, t, rowsCopied);
         timed(c, Step.COPY, start);
         LOG.info("{}: copied {} rows in {} ms", t.display(), rowsCopied, timings.get(Step.COPY.dbValue()));
@@ -132,13 +137,13 @@ final class TableRepack {
         start = System.nanoTime();
         enter(c, Step.CREATE_PKEY);
         for (IndexPhase.IndexJob job : jobs.stream().filter(IndexPhase.IndexJob::primary).toList()) {
-            IndexPhase.build(c, job);
+            IndexPhase.build(c, job, stop);
         }
         timed(c, Step.CREATE_PKEY, start);
         checkStop();
         start = System.nanoTime();
         enter(c, Step.CREATE_INDICES);
-        IndexPhase.buildAll(db, t, jobs.stream().filter(j -> !j.primary()).toList(), opts.indexParallelism());
+        IndexPhase.buildAll(db, t, jobs.stream().filter(j -> !j.primary()).toList(), opts.indexParallelism(), stop);
         timed(c, Step.CREATE_INDICES, start);
         LOG.info("{}: built {} index(es) on the copy in {} ms", t.display(), jobs.size(),
                 timings.get(Step.CREATE_PKEY.dbValue()) + timings.get(Step.CREATE_INDICES.dbValue()));
@@ -150,13 +155,43 @@ final class TableRepack {
         timed(c, Step.REPLAY, start);
     }
 
-    /** A prepared table found intact by a later run: pick up its fingerprint and column lists. */
-    void resume(Connection c, String storedFingerprint) throws SQLException {
+    /**
+     * A prepared table found intact by a later run: pick up its fingerprint and the column lists
+     * its copy was made with, so replayed rows get the same table_conf rules as copied ones.
+     */
+    void resume(Connection c, RepackState.Row stored) throws SQLException {
         sessionDefaults(c);
-        fingerprint = storedFingerprint;
-        cols = CopyPhase.columnLists(c, t, opts.customizer());
+        fingerprint = stored.fingerprint();
+        cols = stored.columns();
+        if (cols == null) {
+            // Prepared before the lists were recorded: the current ones are the best guess, recorded from now on.
+            cols = CopyPhase.columnLists(c, t, opts.customizer());
+            RepackState.columns(c, t, cols);
+        }
         replayer = new Replayer(t, cols);
         enter(c, Step.REPLAY);
+    }
+
+    /**
+     * Warns when table_conf now gives the table other rules than its copy was made with: the
+     * copy keeps its own until the swap, the change applies at the next repack.
+     */
+    void warnIfConfChanged(Connection c, RepackState.Row stored) throws SQLException {
+        List<String> changed = new ArrayList<>();
+        if (stored.columns() != null && !stored.columns().equals(CopyPhase.columnLists(c, t, opts.customizer()))) {
+            changed.add("column rules");
+        }
+        if (stored.storageOptions() != null) {
+            List<String> now = CopyPhase.tableInfo(c, t, opts.customizer()).options().entrySet().stream()
+                    .map(e -> e.getKey() + "=" + e.getValue()).sorted().toList();
+            if (!now.equals(stored.storageOptions().stream().sorted().toList())) {
+                changed.add("storage options (copy made with " + stored.storageOptions() + ", now " + now + ")");
+            }
+        }
+        if (!changed.isEmpty()) {
+            LOG.warn("{}: the table configuration changed since its copy was made ({}); this repack keeps the settings"
+                    + " of the copy, the change applies at the next repack", t.display(), String.join(", ", changed));
+        }
     }
 
     /** CREATE TRIGGER waits for every writer of the table: bounded by lock_timeout, retried. */
@@ -220,23 +255,23 @@ final class TableRepack {
 
     /** Check, lock, swap; bounded. Throws RpclException when the table cannot be swapped. */
     void swapLoop(Connection c) throws SQLException {
-        int slowRounds = 0;
+        Readiness.Rounds rounds = new Readiness.Rounds(opts.maxCatchUpRounds(), Readiness.limit(cfg));
         int swapPid = backendPid(c);
         String lastProblem = null;
         while (true) {
             checkStop();
             Database.setApplicationName(c, t.display(), Step.REPLAY.dbValue());
             catchUp(c);
-            String notReady = Readiness.sample(c, t, cfg, this::checkStop, () -> replayOnce(c));
-            if (notReady != null) {
-                slowRounds++;
-                LOG.warn("{}: the replay cannot catch up yet ({}); round {} of {}", t.display(), notReady, slowRounds,
-                        opts.maxCatchUpRounds());
-                if (slowRounds >= opts.maxCatchUpRounds()) {
-                    throw RpclException.failed("The replay of " + t.display() + " cannot catch up with its changes: "
-                            + notReady + ", in " + slowRounds + " samples of check_time. Repack it at a quieter time"
-                            + " or raise max_replay_rows.");
-                }
+            Readiness.Sample sample = Readiness.sample(c, t, cfg, this::checkStop, () -> replayOnce(c));
+            Readiness.Rounds.Verdict verdict = rounds.judge(sample.backlogAfterReplay());
+            if (verdict == Readiness.Rounds.Verdict.GIVE_UP) {
+                throw RpclException.failed("The replay of " + t.display() + " cannot catch up with its changes: "
+                        + sample.describe() + ", and " + rounds.rounds() + " samples of check_time brought it no closer"
+                        + " to the swap. Repack it at a quieter time or raise max_replay_rows.");
+            }
+            if (verdict == Readiness.Rounds.Verdict.AGAIN) {
+                LOG.warn("{}: the replay cannot catch up yet ({}); sample {}, {} of at most {} without progress", t.display(),
+                        sample.describe(), rounds.rounds(), rounds.withoutProgress(), opts.maxCatchUpRounds());
                 continue;
             }
             checkStop();
