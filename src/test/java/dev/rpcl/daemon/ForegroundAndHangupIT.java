@@ -80,7 +80,10 @@ class ForegroundAndHangupIT {
                 .redirectErrorStream(true);
         pb.environment().put("REPCLOUD_HOME", home.toString());
         Process shell = pb.start();
-        assertTrue(Twins.await(() -> replayPid().livePid().isPresent(), 60), () -> RpclJar.log(home, "default"));
+        // The user closes the terminal once rpcl said the process started.
+        assertTrue(Twins.await(() -> replayPid().livePid().isPresent()
+                && shellSaid("Replay data for the prepared tables started."), 60),
+                () -> RpclJar.log(home, "default"));
         long daemon = replayPid().livePid().orElseThrow();
 
         // The terminal closes: SIGHUP to the shell's whole process group.
@@ -89,10 +92,17 @@ class ForegroundAndHangupIT {
         Thread.sleep(1_000);
         assertTrue(ProcessHandle.of(daemon).map(ProcessHandle::isAlive).orElse(false),
                 "replay_data was detached from the shell's session and keeps running");
-        assertTrue(Files.readString(home.resolve("shell.out")).contains("Replay data for the prepared tables started."));
 
         RpclJar.Result stop = RpclJar.run(home, Duration.ofSeconds(60), "stop_replay");
         assertEquals(0, stop.exitCode(), stop::toString);
         assertFalse(ProcessHandle.of(daemon).map(ProcessHandle::isAlive).orElse(false));
+    }
+
+    private boolean shellSaid(String text) {
+        try {
+            return Files.readString(home.resolve("shell.out")).contains(text);
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 }
