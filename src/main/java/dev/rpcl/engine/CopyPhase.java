@@ -170,22 +170,14 @@ final class CopyPhase {
      * the copy in flight; it is rolled back and the copy table left empty.
      */
     static long copyData(Connection c, RepackTable t, ColumnLists cols, StopGuard stop) throws SQLException {
-        c.setAutoCommit(false);
-        c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
-        try (Statement st = c.createStatement()) {
-            long rows = stop.run(st, () -> {
-                st.executeUpdate("DELETE FROM " + t.log());
-                return st.executeUpdate("INSERT INTO " + t.copy() + " (" + cols.insert() + ") SELECT " + cols.select()
-                        + " FROM ONLY " + t.original() + " o");
-            });
-            c.commit();
-            return rows;
-        } catch (SQLException | RuntimeException e) {
-            c.rollback();
-            throw e;
-        } finally {
-            c.setAutoCommit(true);
-            c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
-        }
+        return Snapshot.inRepeatableRead(c, () -> {
+            try (Statement st = c.createStatement()) {
+                return stop.run(st, () -> {
+                    st.executeUpdate("DELETE FROM " + t.log());
+                    return st.executeUpdate("INSERT INTO " + t.copy() + " (" + cols.insert() + ") SELECT " + cols.select()
+                            + " FROM ONLY " + t.original() + " o");
+                });
+            }
+        });
     }
 }

@@ -44,19 +44,7 @@ final class Replayer {
 
     /** One batch in its own REPEATABLE READ transaction on an autocommit connection. */
     Batch replayBatch(Connection c, int maxRows) throws SQLException {
-        c.setAutoCommit(false);
-        c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
-        try {
-            Batch b = replayInTransaction(c, maxRows);
-            c.commit();
-            return b;
-        } catch (SQLException | RuntimeException e) {
-            c.rollback();
-            throw e;
-        } finally {
-            c.setAutoCommit(true);
-            c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
-        }
+        return Snapshot.inRepeatableRead(c, () -> replayInTransaction(c, maxRows));
     }
 
     /**
