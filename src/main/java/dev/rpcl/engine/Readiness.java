@@ -9,7 +9,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * check_time: whether the replay keeps up with the incoming changes well enough to try the swap.
- * One rate sample misjudges on a loaded machine (the backlog measured at one instant is wherever
+ * A sample ends as soon as the replay has caught up (what is left fits under the swap's lock):
+ * waiting out the window then would only delay the swap, since no write lands while the swap holds
+ * its lock and it replays the rest there. Otherwise one rate sample misjudges on a loaded machine (the backlog measured at one instant is wherever
  * the replay happened to be in its batch, and a descheduled replay looks slow), so the judgement
  * is on what replaying achieves: after the sampling window the replay goes on, bounded by another
  * window, until the backlog fits under the swap's lock. Rounds that fail still count as progress
@@ -36,8 +38,9 @@ final class Readiness {
     /** What one sample measured: the window, then the replay until the backlog fit (or a second window passed). */
     record Sample(double seconds, long arrived, long replayed, long backlogAtWindowEnd, long backlogAfterReplay) {
         String describe() {
-            return "changes arrive at " + Math.round(arrived / seconds) + " rows/s, the replay applied "
-                    + Math.round(replayed / seconds) + " rows/s and " + backlogAfterReplay + " rows are left";
+            double s = Math.max(seconds, 0.001);
+            return "changes arrive at " + Math.round(arrived / s) + " rows/s, the replay applied "
+                    + Math.round(replayed / s) + " rows/s and " + backlogAfterReplay + " rows are left";
         }
     }
 
@@ -50,8 +53,9 @@ final class Readiness {
     }
 
     /**
-     * Replays continuously for check_time while measuring the arrivals, then goes on replaying
-     * until the backlog is within {@link #limit} or another check_time has passed.
+     * Replays continuously for at most check_time while measuring the arrivals, and stops early
+     * once a batch leaves no more than {@link #limit} log rows; a window that ends with more goes
+     * on replaying until the backlog is within the limit or another check_time has passed.
      */
     static Sample sample(Connection c, RepackTable t, ConnectionConfig cfg, Runnable checkStop, BatchSource replay)
             throws SQLException {
@@ -60,17 +64,30 @@ final class Readiness {
         long firstId = ChangeLog.lastId(c, t);
         long begin = System.nanoTime();
         long replayed = 0;
+        long atWindowEnd = -1;
         while (System.nanoTime() - begin < windowNs) {
             checkStop.run();
             Replayer.Batch b = replay.next();
             replayed += b.logRows();
+            if (b.logRows() < cfg.maxReplayRows()) {
+                long left = ChangeLog.backlog(c, t);
+                if (left <= limit) {
+                    atWindowEnd = left;
+                    break;
+                }
+            }
             if (b.logRows() == 0) {
                 TableRepack.sleep(Math.min(50, Math.max(1, (windowNs - (System.nanoTime() - begin)) / 1_000_000)));
             }
         }
         double seconds = (System.nanoTime() - begin) / 1e9;
         long arrived = ChangeLog.lastId(c, t) - firstId;
-        long atWindowEnd = ChangeLog.backlog(c, t);
+        if (atWindowEnd >= 0) {
+            LOG.info("{}: the replay has caught up after {} ms: {} replayed, {} log rows left (the swap replays at most {}"
+                    + " under its lock)", t.display(), Math.round(seconds * 1000), replayed, atWindowEnd, limit);
+            return new Sample(seconds, arrived, replayed, atWindowEnd, atWindowEnd);
+        }
+        atWindowEnd = ChangeLog.backlog(c, t);
         long backlog = atWindowEnd;
         long drainStart = System.nanoTime();
         while (backlog > limit && System.nanoTime() - drainStart < windowNs) {

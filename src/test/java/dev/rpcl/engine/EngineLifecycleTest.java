@@ -78,6 +78,21 @@ class EngineLifecycleTest {
 
     @Test
     @Timeout(120)
+    void aTableWhoseReplayHasCaughtUpIsSwappedWithoutWaitingOutCheckTime() {
+        db.execute("CREATE TABLE t_quick (id int PRIMARY KEY, v text)",
+                "INSERT INTO t_quick SELECT i, md5(i::text) FROM generate_series(1, 3000) i",
+                "DELETE FROM t_quick WHERE id % 2 = 0");
+        // Ten minutes of check_time: only the early end of the sample lets this finish within the timeout.
+        db.writeConfig(home, "default", "main", "tables = ['public.t_quick']\ncheck_time = \"600\"");
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        CliRun run = CliRun.run(home, "repack_tables", "--debug");
+        assertEquals(0, run.exitCode(), run::toString);
+        assertTrue(log().contains("public.t_quick: the replay has caught up after"), "the log says why the sample ended early");
+        assertEquals("1500", db.scalar("SELECT count(*) FROM t_quick"));
+    }
+
+    @Test
+    @Timeout(120)
     void aPreparedTableIsReplayedAndSwappedLaterEvenAfterATruncate() {
         ConnectionConfig cfg = config("t_prepared");
         try (Database database = new Database(cfg, RepackEngine.POOL_SIZE)) {
