@@ -43,9 +43,21 @@ final class BackgroundMode {
      * {@code startedMessage} with its pid, and returns the exit code. Empty: do the work here.
      */
     static OptionalInt detach(RpclCommand cmd, PidFile.Kind kind, String startedMessage, PidFile.Kind... stopFirst) {
+        return detach(cmd, kind, startedMessage, () -> { }, stopFirst);
+    }
+
+    /** As {@link #detach(RpclCommand, PidFile.Kind, String, PidFile.Kind...)}, with {@code check} run before going to the background. */
+    static OptionalInt detach(RpclCommand cmd, PidFile.Kind kind, String startedMessage, Runnable check,
+                              PidFile.Kind... stopFirst) {
         RpclConfig config = cmd.config();
         if (Background.isDetachedChild(cmd.root.env())) {
             return OptionalInt.empty();
+        }
+        boolean foreground = Background.staysInForeground(cmd.debug(), config.logging().toConsole(), cmd.root.env());
+        if (!foreground) {
+            // Before anything is stopped or started: a refusal leaves everything as it was.
+            preflight(cmd);
+            check.run();
         }
         for (PidFile.Kind other : stopFirst) {
             Stopper.Outcome outcome = stop(cmd, other);
@@ -53,10 +65,9 @@ final class BackgroundMode {
                 cmd.out().println(outcome.message());
             }
         }
-        if (Background.staysInForeground(cmd.debug(), config.logging().toConsole(), cmd.root.env())) {
+        if (foreground) {
             return OptionalInt.empty();
         }
-        preflight(cmd);
         PidFile pidFile = new PidFile(config.pidDir(), kind, config.name());
         Background.Started started = Background.launch(pidFile, LogSetup.logFile(config.logging(), config.name()),
                 originalArgs(cmd), cmd.root.env(), Rpcl.class.getName());

@@ -12,7 +12,7 @@ final class PrepareRepackCommand extends RpclCommand {
     @Override
     public Integer call() {
         OptionalInt launched = BackgroundMode.detach(this, PidFile.Kind.PREPARE, "Prepare repack process started.",
-                PidFile.Kind.REPLAY);
+                () -> EngineRun.checkTableConfiguration(this), PidFile.Kind.REPLAY);
         if (launched.isPresent()) {
             return launched.getAsInt();
         }

@@ -133,7 +133,7 @@ public final class RepackEngine {
 
     /**
      * The work that follows the swaps: the statements the carriers left for after the commit
-     * (VALIDATE of foreign keys added NOT VALID, REFRESH of materialized views), each once, then
+     * (VALIDATE of foreign keys added NOT VALID), each once, then
      * ANALYZE when analyze_tables is set; the tables become 'complete'. Also finishes tables that
      * an interrupted run swapped. Returns warnings by table.
      */
@@ -143,6 +143,15 @@ public final class RepackEngine {
         } catch (SQLException e) {
             throw failure("Cannot finish the swapped tables", e);
         }
+    }
+
+    /**
+     * Checks the table configuration against the tables this engine would work on, touching
+     * nothing: the command line runs it for every connection before any table of any connection
+     * is repacked, and before it goes to the background, where an error would reach only the log.
+     */
+    public void checkTableConfiguration() {
+        checked(candidates());
     }
 
     /** The customizer (table_conf) checked against the qualifying tables before any is touched. */

@@ -1,6 +1,7 @@
 package dev.rpcl.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rpcl.testing.CliRun;
@@ -168,6 +169,13 @@ class TableConfRepackTest {
         CliRun run = CliRun.run(home, "repack_tables");
         assertEquals(2, run.exitCode(), run::toString);
         assertTrue(run.err().contains("3 problems in the table configuration"), run::toString);
+        // From a shell the command would go to the background: the problems must reach the shell, not only the log.
+        for (String command : new String[] {"repack_tables", "prepare_repack"}) {
+            CliRun detached = CliRun.runAsFromAShell(home, command);
+            assertEquals(2, detached.exitCode(), detached::toString);
+            assertTrue(detached.err().contains("3 problems in the table configuration"), detached::toString);
+            assertFalse(detached.out().contains("process started"), detached::toString);
+        }
         assertTrue(run.err().contains("section [public.notes], column body: remove_keys needs a jsonb column, but body is json"), run::toString);
         assertTrue(run.err().contains("column nope: table public.notes has no such column"), run::toString);
         assertEquals(oid, db.scalar("SELECT 'public.notes'::regclass::oid::text"));
