@@ -89,6 +89,9 @@ class EngineLifecycleTest {
         assertEquals(0, run.exitCode(), run::toString);
         assertTrue(log().contains("public.t_quick: the replay has caught up after"), "the log says why the sample ended early");
         assertEquals("1500", db.scalar("SELECT count(*) FROM t_quick"));
+        // analyze_tables defaults to yes: the new table has statistics at once, as the old one may have had.
+        assertTrue(Integer.parseInt(db.scalar("SELECT count(*) FROM pg_stats WHERE tablename = 't_quick'")) > 0,
+                "the repacked table was analyzed");
     }
 
     @Test
