@@ -9,7 +9,7 @@ import java.util.List;
  * finished: every {@code beforeMove} of every carrier; then the old table goes to sch_repdrop and
  * the copy takes its schema and name; then every {@code afterMove} (which can therefore name the
  * table by its original name); then the old table is dropped WITHOUT CASCADE; commit; then every
- * {@code afterCommit} (VALIDATE CONSTRAINT, REFRESH MATERIALIZED VIEW, ...), which must be safe to
+ * {@code afterCommit} (VALIDATE CONSTRAINT of the foreign keys), which must be safe to
  * run again after a crash.
  */
 public record Carried(List<String> beforeMove, List<String> afterMove, List<String> afterCommit) {

@@ -1,6 +1,7 @@
 package dev.rpcl.engine;
 
 import dev.rpcl.RpclException;
+import dev.rpcl.catalog.ViewCarrier;
 import dev.rpcl.db.SqlStates;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -79,7 +80,7 @@ final class Cleanup {
                 st.execute("SET LOCAL lock_timeout = " + Math.max(1, lockTimeout.toMillis()));
                 RepackTable current = currentName(c, t);
                 ChangeLog.drop(c, current == null ? t : current, current != null);
-                st.execute("DROP TABLE IF EXISTS " + t.copy());
+                dropCopy(c, st, t);
                 c.commit();
                 return;
             } catch (SQLException e) {
@@ -117,7 +118,7 @@ final class Cleanup {
         try (Statement st = c.createStatement()) {
             st.execute("SET LOCAL lock_timeout = " + Math.max(1, lockTimeout.toMillis()));
             st.execute("DROP TABLE IF EXISTS " + t.log());
-            st.execute("DROP TABLE IF EXISTS " + t.copy());
+            dropCopy(c, st, t);
             c.commit();
         } catch (SQLException e) {
             c.rollback();
@@ -125,6 +126,14 @@ final class Cleanup {
         } finally {
             c.setAutoCommit(true);
         }
+    }
+
+    /** The copy, after the materialized views a swap attempt built on it (ViewCarrier.prepare). */
+    private static void dropCopy(Connection c, Statement st, RepackTable t) throws SQLException {
+        for (String matview : ViewCarrier.prebuiltOn(c, t.copy())) {
+            st.execute("DROP MATERIALIZED VIEW IF EXISTS " + matview);
+        }
+        st.execute("DROP TABLE IF EXISTS " + t.copy());
     }
 
     private static RepackTable currentName(Connection c, RepackTable t) throws SQLException {

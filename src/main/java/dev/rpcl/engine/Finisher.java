@@ -17,8 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * After the swaps: runs each post-commit statement once (VALIDATE CONSTRAINT, REFRESH MATERIALIZED
- * VIEW, ...; a foreign key between two repacked tables is validated once, after both swaps), then
+ * After the swaps: runs each post-commit statement once (VALIDATE CONSTRAINT of the foreign keys
+ * added NOT VALID; a foreign key between two repacked tables is validated once, after both swaps), then
  * ANALYZE, and marks the tables complete. None of this blocks the application's reads or writes
  * of the table; a failure leaves the table repacked with a warning.
  */

@@ -177,6 +177,38 @@ class RepackFidelityTest {
         db.execute("DELETE FROM parent WHERE pid = 7 AND NOT EXISTS (SELECT 1 FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.pid = 7)");
     }
 
+    @Test
+    @Timeout(120)
+    void aMaterializedViewIsBuiltAgainBeforeTheLockAndSwappedInWithItsIndexesGrantsAndCurrentData() throws Exception {
+        db.execute("CREATE SCHEMA reports",
+                "CREATE TABLE public.sales (id int PRIMARY KEY, region text NOT NULL, amount int NOT NULL)",
+                "INSERT INTO public.sales SELECT i, 'r' || (i % 7), i % 100 FROM generate_series(1, 20000) i",
+                "DELETE FROM public.sales WHERE id % 2 = 0",
+                // Two seconds of query: under the lock, the lock would last as long.
+                "CREATE MATERIALIZED VIEW reports.sales_by_region WITH (fillfactor = 90) AS SELECT s.region, sum(s.amount) AS total,"
+                        + " count(*) AS n FROM public.sales s CROSS JOIN pg_sleep(2) GROUP BY s.region",
+                "CREATE UNIQUE INDEX sales_by_region_key ON reports.sales_by_region (region)",
+                "CREATE INDEX sales_by_region_big ON reports.sales_by_region (total) WHERE n > 100",
+                "GRANT SELECT ON reports.sales_by_region TO PUBLIC",
+                "COMMENT ON MATERIALIZED VIEW reports.sales_by_region IS 'totals per region'",
+                "DELETE FROM public.sales WHERE id < 1000");
+        String dumpBefore = dump();
+        db.writeConfig(home, "default", "main", "tables = ['public.sales']\ncheck_time = \"0\"");
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        CliRun run = CliRun.run(home, "repack_tables");
+        assertEquals(0, run.exitCode(), run::toString);
+        assertEquals(dumpBefore, dump(), "pg_dump --schema-only before and after");
+        long held = Long.parseLong(db.scalar("SELECT i_lock_held_ms FROM sch_repcloud.t_table_repack WHERE v_old_table_name = 'sales'"));
+        assertTrue(held < 1000, "the view's query ran before the lock, which was held " + held + " ms");
+        String current = "SELECT region, sum(amount)::text, count(*)::text FROM public.sales GROUP BY region ORDER BY region";
+        assertEquals(db.query(current), db.query("SELECT region, total::text, n::text FROM reports.sales_by_region ORDER BY region"),
+                "the view holds the table's rows of the swap, including those deleted after its last refresh");
+        assertEquals("0", db.scalar("SELECT count(*) FROM pg_class WHERE relnamespace = 'sch_repnew'::regnamespace"));
+        db.execute("DELETE FROM public.sales WHERE region = 'r1'", "REFRESH MATERIALIZED VIEW CONCURRENTLY reports.sales_by_region");
+        assertEquals(db.query(current), db.query("SELECT region, total::text, n::text FROM reports.sales_by_region ORDER BY region"),
+                "the view reads the repacked table");
+    }
+
     /** The schema dump without pg_dump's per-run \\restrict key. */
     private static String dump() {
         return db.schemaDump().replaceAll("(?m)^\\\\(un)?restrict .*$", "");
