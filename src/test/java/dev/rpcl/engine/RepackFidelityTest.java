@@ -179,7 +179,7 @@ class RepackFidelityTest {
 
     @Test
     @Timeout(120)
-    void aMaterializedViewIsBuiltAgainBeforeTheLockAndSwappedInWithItsIndexesGrantsAndCurrentData() throws Exception {
+    void aMaterializedViewIsBuiltAgainBeforeTheLockAndSwappedInAndTriggerStatesAndReplicaIdentityNothingSurvive() throws Exception {
         db.execute("CREATE SCHEMA reports",
                 "CREATE TABLE public.sales (id int PRIMARY KEY, region text NOT NULL, amount int NOT NULL)",
                 "INSERT INTO public.sales SELECT i, 'r' || (i % 7), i % 100 FROM generate_series(1, 20000) i",
@@ -191,7 +191,14 @@ class RepackFidelityTest {
                 "CREATE INDEX sales_by_region_big ON reports.sales_by_region (total) WHERE n > 100",
                 "GRANT SELECT ON reports.sales_by_region TO PUBLIC",
                 "COMMENT ON MATERIALIZED VIEW reports.sales_by_region IS 'totals per region'",
-                "DELETE FROM public.sales WHERE id < 1000");
+                "DELETE FROM public.sales WHERE id < 1000",
+                // Table attributes that only pg_dump shows, carried by the real engine.
+                "ALTER TABLE public.sales REPLICA IDENTITY NOTHING",
+                "CREATE FUNCTION public.sales_touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$",
+                "CREATE TRIGGER sales_replica BEFORE UPDATE ON public.sales FOR EACH ROW EXECUTE FUNCTION public.sales_touch()",
+                "ALTER TABLE public.sales ENABLE REPLICA TRIGGER sales_replica",
+                "CREATE TRIGGER sales_off BEFORE INSERT ON public.sales FOR EACH ROW EXECUTE FUNCTION public.sales_touch()",
+                "ALTER TABLE public.sales DISABLE TRIGGER sales_off");
         String dumpBefore = dump();
         db.writeConfig(home, "default", "main", "tables = ['public.sales']\ncheck_time = \"0\"");
         assertEquals(0, CliRun.run(home, "create_schema").exitCode());
