@@ -54,6 +54,33 @@ class TableConfRepackTest {
     }
 
     @Test
+    @Timeout(120)
+    void eachFillfactorLevelAppliesAloneAndTheMostSpecificWins() throws Exception {
+        db.execute("CREATE SCHEMA ff_a", "CREATE SCHEMA ff_b");
+        for (String t : new String[] {"ff_a.plain", "ff_b.by_schema", "ff_b.by_table"}) {
+            db.execute("CREATE TABLE " + t + " (id int PRIMARY KEY, v text)",
+                    "INSERT INTO " + t + " SELECT g, md5(g::text) FROM generate_series(1, 500) g");
+        }
+        db.writeConfig(home, "default", "main", "schemas = ['ff_a', 'ff_b']\ncheck_time = \"0\"");
+        writeTableConf("""
+                [storage]
+                fillfactor = 90
+                [storage.ff_b]
+                fillfactor = 60
+                [storage.ff_b.by_table]
+                fillfactor = 40
+                """);
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        CliRun run = CliRun.run(home, "repack_tables");
+        assertEquals(0, run.exitCode(), run::toString);
+        assertEquals(List.of(List.of("ff_a.plain", "{fillfactor=90}"), List.of("ff_b.by_schema", "{fillfactor=60}"),
+                        List.of("ff_b.by_table", "{fillfactor=40}")),
+                db.query("SELECT c.oid::regclass::text, c.reloptions::text FROM pg_class c"
+                        + " WHERE c.relnamespace IN ('ff_a'::regnamespace, 'ff_b'::regnamespace) AND c.relkind = 'r' ORDER BY 1"),
+                "[storage] alone, [storage.SCHEMA] over it, [storage.SCHEMA.TABLE] over both");
+    }
+
+    @Test
     @Timeout(300)
     void repackGivesTheConfiguredFillfactorAndCleansCopiedAndReplayedRows() throws Exception {
         db.execute("CREATE TABLE docs (id bigint PRIMARY KEY, doc jsonb, meta jsonb, legacy json, note text)",
