@@ -43,11 +43,16 @@ final class BackgroundMode {
      * {@code startedMessage} with its pid, and returns the exit code. Empty: do the work here.
      */
     static OptionalInt detach(RpclCommand cmd, PidFile.Kind kind, String startedMessage, PidFile.Kind... stopFirst) {
-        return detach(cmd, kind, startedMessage, () -> { }, stopFirst);
+        return detach(cmd, kind, startedMessage, (c, db) -> { }, stopFirst);
     }
 
-    /** As {@link #detach(RpclCommand, PidFile.Kind, String, PidFile.Kind...)}, with {@code check} run before going to the background. */
-    static OptionalInt detach(RpclCommand cmd, PidFile.Kind kind, String startedMessage, Runnable check,
+    /** A command's own check of one connection, before it goes to the background (table_conf, say). */
+    interface Check {
+        void run(ConnectionConfig connection, Database db);
+    }
+
+    /** As {@link #detach(RpclCommand, PidFile.Kind, String, PidFile.Kind...)}, with {@code check} run for each connection before going to the background. */
+    static OptionalInt detach(RpclCommand cmd, PidFile.Kind kind, String startedMessage, Check check,
                               PidFile.Kind... stopFirst) {
         RpclConfig config = cmd.config();
         if (Background.isDetachedChild(cmd.root.env())) {
@@ -56,8 +61,7 @@ final class BackgroundMode {
         boolean foreground = Background.staysInForeground(cmd.debug(), config.logging().toConsole(), cmd.root.env());
         if (!foreground) {
             // Before anything is stopped or started: a refusal leaves everything as it was.
-            preflight(cmd);
-            check.run();
+            preflight(cmd, check);
         }
         for (PidFile.Kind other : stopFirst) {
             Stopper.Outcome outcome = stop(cmd, other);
@@ -81,15 +85,19 @@ final class BackgroundMode {
 
     /**
      * What would make the detached process fail at once is checked here, where the user still
-     * reads the answer: every selected database answers, and has the helper schemas.
+     * reads the answer: every selected database answers, has the helper schemas, and passes the
+     * command's own check.
      */
-    private static void preflight(RpclCommand cmd) {
+    private static void preflight(RpclCommand cmd, Check check) {
         for (ConnectionConfig c : cmd.connections()) {
-            try (Database db = new Database(c, 1); Connection conn = db.connect()) {
-                HelperSchema.requirePresent(conn, db);
-            } catch (SQLException e) {
-                throw RpclException.failed("Cannot check database " + c.database() + " (connection " + c.name() + "): "
-                        + Database.rootMessage(e) + ".", e);
+            try (Database db = new Database(c, 1)) {
+                try (Connection conn = db.connect()) {
+                    HelperSchema.requirePresent(conn, db);
+                } catch (SQLException e) {
+                    throw RpclException.failed("Cannot check database " + c.database() + " (connection " + c.name() + "): "
+                            + Database.rootMessage(e) + ".", e);
+                }
+                check.run(c, db);
             }
         }
     }

@@ -27,23 +27,22 @@ final class EngineRun {
         return RepackOptions.defaults().withCustomizer(new TableConfCustomizer(cmd.tableConf(connection)));
     }
 
-    /**
-     * Every selected connection's table_conf against its tables, before any work: a mistake in
-     * the second connection's file must not be found after the first connection was repacked.
-     */
-    static void checkTableConfiguration(RpclCommand cmd) {
-        for (ConnectionConfig c : cmd.connections()) {
-            try (Database db = new Database(c, 1)) {
-                new RepackEngine(db, options(cmd, c), () -> false).checkTableConfiguration();
-            }
-        }
+    /** One connection's table_conf against its tables, touching nothing. */
+    static void checkTableConfiguration(RpclCommand cmd, ConnectionConfig c, Database db) {
+        new RepackEngine(db, options(cmd, c), () -> false).checkTableConfiguration();
     }
 
     static int run(RpclCommand cmd, String command, StopSignal stop, Function<RepackEngine, RepackReport> action) {
         RunNotice notice = new RunNotice(cmd.config(), command);
         boolean allOk = true;
         try {
-            checkTableConfiguration(cmd);
+            // A mistake in the second connection's table_conf must not be found after the first
+            // connection was repacked. The first one's engine checks its own before any work.
+            for (ConnectionConfig c : cmd.connections().stream().skip(1).toList()) {
+                try (Database db = new Database(c, 1)) {
+                    checkTableConfiguration(cmd, c, db);
+                }
+            }
             for (ConnectionConfig c : cmd.connections()) {
                 try (Database db = new Database(c, RepackEngine.POOL_SIZE)) {
                     RepackReport report = action.apply(new RepackEngine(db, options(cmd, c), stop));

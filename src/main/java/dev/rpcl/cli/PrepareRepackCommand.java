@@ -12,7 +12,7 @@ final class PrepareRepackCommand extends RpclCommand {
     @Override
     public Integer call() {
         OptionalInt launched = BackgroundMode.detach(this, PidFile.Kind.PREPARE, "Prepare repack process started.",
-                () -> EngineRun.checkTableConfiguration(this), PidFile.Kind.REPLAY);
+                (c, db) -> EngineRun.checkTableConfiguration(this, c, db), PidFile.Kind.REPLAY);
         if (launched.isPresent()) {
             return launched.getAsInt();
         }

@@ -11,7 +11,7 @@ final class RepackTablesCommand extends RpclCommand {
     @Override
     public Integer call() {
         OptionalInt launched = BackgroundMode.detach(this, PidFile.Kind.REPACK, "Repack tables process started.",
-                () -> EngineRun.checkTableConfiguration(this), PidFile.Kind.REPLAY);
+                (c, db) -> EngineRun.checkTableConfiguration(this, c, db), PidFile.Kind.REPLAY);
         return launched.isPresent() ? launched.getAsInt() : BackgroundMode.runHere(this, PidFile.Kind.REPACK,
                 stop -> EngineRun.run(this, PidFile.Kind.REPACK.command(), stop, RepackEngine::repackTables));
     }

@@ -155,9 +155,12 @@ final class SwapPhase {
             // write load), its triggers' functions and the log are rpcl's own and need not hold up
             // the application. If this fails, finishing the table drops them.
             try {
+                long dropStart = System.nanoTime();
                 st.execute("SET LOCAL lock_timeout = " + Math.max(1, lockTimeout.toMillis()));
                 ChangeLog.dropLogAndFunctions(st, t);
                 c.commit();
+                LOG.info("{}: dropped the old table, the change log and the trigger functions in {} ms, after the lock",
+                        t.display(), (System.nanoTime() - dropStart) / 1_000_000);
             } catch (SQLException e) {
                 c.rollback();
                 LOG.warn("{}: the change log and its functions will be dropped when the table is finished: {}", t.display(),

@@ -55,6 +55,28 @@ class TableConfRepackTest {
 
     @Test
     @Timeout(120)
+    void aMistakeInTheSecondConnectionsTableConfStopsTheRunBeforeTheFirstConnectionIsTouched() throws Exception {
+        db.execute("CREATE TABLE first_conn (id int PRIMARY KEY, v text)",
+                "INSERT INTO first_conn SELECT g, 'v' FROM generate_series(1, 100) g",
+                "CREATE TABLE second_conn (id int PRIMARY KEY, body json)");
+        Path file = db.writeConfig(home, "default", "main", "tables = ['public.first_conn']\ncheck_time = \"0\"");
+        String toml = Files.readString(file);
+        // The same database under a second name, with a table_conf of its own.
+        String second = toml.substring(toml.indexOf("[connections.main]")).replace("[connections.main]", "[connections.second]")
+                .replace("public.first_conn", "public.second_conn");
+        Files.writeString(file, toml + "\n" + second);
+        Files.createDirectories(home.resolve("config/table_conf"));
+        Files.writeString(home.resolve("config/table_conf/default_second.toml"), "[public.second_conn]\nbody.remove_keys = [\"a\"]\n");
+        String oid = db.scalar("SELECT 'public.first_conn'::regclass::oid::text");
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        CliRun run = CliRun.run(home, "repack_tables");
+        assertEquals(2, run.exitCode(), run::toString);
+        assertTrue(run.err().contains("remove_keys needs a jsonb column, but body is json"), run::toString);
+        assertEquals(oid, db.scalar("SELECT 'public.first_conn'::regclass::oid::text"), "the first connection's table was not repacked");
+    }
+
+    @Test
+    @Timeout(120)
     void eachFillfactorLevelAppliesAloneAndTheMostSpecificWins() throws Exception {
         db.execute("CREATE SCHEMA ff_a", "CREATE SCHEMA ff_b");
         for (String t : new String[] {"ff_a.plain", "ff_b.by_schema", "ff_b.by_table"}) {
