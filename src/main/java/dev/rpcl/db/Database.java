@@ -46,6 +46,29 @@ public final class Database implements AutoCloseable {
         } catch (com.zaxxer.hikari.pool.HikariPool.PoolInitializationException e) {
             throw connectError(e);
         }
+        try (Connection c = connect()) {
+            String unsupported = unsupportedServer(c.getMetaData().getDatabaseMajorVersion(),
+                    c.getMetaData().getDatabaseProductVersion());
+            if (unsupported != null) {
+                throw RpclException.failed("Database " + config.database() + " on " + config.host() + ":" + config.port()
+                        + " (connection " + config.name() + ") " + unsupported);
+            }
+        } catch (SQLException e) {
+            pool.close();
+            throw connectError(e);
+        } catch (RuntimeException e) {
+            pool.close();
+            throw e;
+        }
+    }
+
+    /** The oldest PostgreSQL rpcl runs on: generated columns (pg_attribute.attgenerated) and plan_cache_mode are 12's. */
+    public static final int MIN_SERVER_MAJOR = 12;
+
+    /** Why a server of this version cannot be used, or null when it can. */
+    static String unsupportedServer(int major, String version) {
+        return major >= MIN_SERVER_MAJOR ? null
+                : "runs PostgreSQL " + version + "; rpcl needs PostgreSQL " + MIN_SERVER_MAJOR + " or later.";
     }
 
     private static String hostForUrl(String host) {

@@ -1,6 +1,7 @@
 package dev.rpcl.db;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -44,6 +45,13 @@ class DatabaseTest {
             rs.next();
             return rs.getString(1);
         }
+    }
+
+    @Test
+    void serversOlderThanTwelveAreRefusedWithTheirVersionNamed() {
+        assertNull(Database.unsupportedServer(12, "12.1"));
+        assertNull(Database.unsupportedServer(15, "15.20"));
+        assertEquals("runs PostgreSQL 11.22; rpcl needs PostgreSQL 12 or later.", Database.unsupportedServer(11, "11.22"));
     }
 
     @Test
