@@ -171,6 +171,31 @@ class BackgroundCycleIT {
     }
 
     @Test
+    void abortRepackStopsTheRunningReplayDaemonBeforeItCleansUp() throws Exception {
+        Twins.create(db, "abort_live", 2_000, null);
+        db.writeConfig(home, "default", "main", "tables = ['public.abort_live']");
+        assertEquals(0, rpcl("create_schema").exitCode());
+        String schemaBefore = db.schemaDump();
+
+        try (Twins workload = Twins.startWorkload(db, "abort_live")) {
+            long replay = RpclJar.pidOf(rpcl("prepare_repack", "--start-replay"));
+            assertTrue(Twins.await(() -> pidFile(PidFile.Kind.REPLAY).livePid().isPresent(), 90),
+                    () -> RpclJar.log(home, "default"));
+
+            RpclJar.Result abort = rpcl("abort_repack");
+            assertEquals(0, abort.exitCode(), abort::toString);
+            assertTrue(abort.out().contains("replay_data of configuration default (pid " + replay + ") stopped after"),
+                    abort::toString);
+            assertTrue(abort.out().contains("public.abort_live") && abort.out().contains("aborted"), abort::toString);
+            assertTrue(Files.notExists(pidFile(PidFile.Kind.REPLAY).path()));
+            awaitExit(replay);
+        }
+        assertEquals(schemaBefore, db.schemaDump(), "no trigger, log or copy left");
+        assertEquals("0", db.scalar("SELECT count(*) FROM sch_repcloud.t_table_repack WHERE v_old_table_name = 'abort_live'"));
+        assertEquals(0, Twins.differences(db, "abort_live"));
+    }
+
+    @Test
     void withoutTheHelperSchemasTheStartFailsInTheShellNotLaterInTheLog() {
         db.writeConfig(home, "default", "main", "");
         assertEquals(0, rpcl("create_schema").exitCode());
