@@ -141,7 +141,7 @@ public final class ConfigLoader {
         return new ConnectionConfig(
                 name,
                 user,
-                r.string(t, p + "password", null),
+                emptyIsUnset(r.string(t, p + "password", null)),
                 r.string(t, p + "host", "localhost"),
                 r.integer(t, p + "port", 5432, 1, 65535),
                 database,
@@ -156,5 +156,13 @@ public final class ConfigLoader {
                 r.bool(t, p + "analyze_tables", true),
                 DeadlockResolution.valueOf(r.choice(t, p + "deadlock_resolution", "nothing",
                         List.of("nothing", "cancel_query", "kill_query")).toUpperCase(Locale.ROOT)));
+    }
+
+    /**
+     * An empty password means none, as libpq (and so repcloud, through psycopg2) reads it: the
+     * password file and PGPASSWORD are consulted, where sending an empty password would fail.
+     */
+    private static String emptyIsUnset(String password) {
+        return password == null || password.isEmpty() ? null : password;
     }
 }

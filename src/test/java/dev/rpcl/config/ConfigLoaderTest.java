@@ -148,6 +148,13 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void anEmptyPasswordMeansNoneSoThePasswordFileIsUsedAsLibpqDoes() throws IOException {
+        ConnectionConfig c = load("[connections.a]\nuser = \"u\"\ndatabase = \"d\"\npassword = \"\"\n").select("all").get(0);
+        assertNull(c.password());
+        assertEquals("(from PGPASSWORD or the password file)", c.describe().get("password"));
+    }
+
+    @Test
     void missingKeysTakeTheirDefaults() throws IOException {
         RpclConfig config = load("[connections.a]\nuser = \"u\"\ndatabase = \"d\"\n");
         assertEquals(home.pidDir(), config.pidDir());
