@@ -95,6 +95,51 @@ class EngineLifecycleTest {
     }
 
     @Test
+    @Timeout(300)
+    void aReplayThatCannotCatchUpWithItsChangesFailsTheTableCleanlyInsteadOfReplayingForEver() throws Exception {
+        db.execute("CREATE TABLE t_flood (id bigserial PRIMARY KEY, v text)",
+                "INSERT INTO t_flood (v) SELECT md5(i::text) FROM generate_series(1, 2000) i");
+        // One transaction per replay batch, against writers committing one row at a time as fast as they can.
+        db.writeConfig(home, "default", "main", "tables = ['public.t_flood']\ncheck_time = \"1\"\nmax_replay_rows = 1\n"
+                + "lock_timeout = \"1s\"");
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        String before = oid("public.t_flood");
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Thread> writers = new java.util.ArrayList<>();
+        for (int n = 0; n < 3; n++) {
+            Thread th = new Thread(() -> {
+                try (java.sql.Connection c = db.ownerConnection(); java.sql.Statement st = c.createStatement()) {
+                    while (!stop.get()) {
+                        st.execute("INSERT INTO t_flood (v) VALUES ('flood')");
+                    }
+                } catch (Throwable e) {
+                    errors.add(e);
+                }
+            });
+            th.setDaemon(true);
+            writers.add(th);
+            th.start();
+        }
+        CliRun run;
+        try {
+            run = CliRun.run(home, "repack_tables");
+        } finally {
+            stop.set(true);
+            for (Thread th : writers) {
+                th.join(30_000);
+            }
+        }
+        assertTrue(errors.isEmpty(), () -> "the application failed: " + errors);
+        assertEquals(3, run.exitCode(), run::toString);
+        assertTrue(run.out().contains("cannot catch up with its changes"), run::toString);
+        assertTrue(log().contains("public.t_flood: the replay is not gaining on the changes"), "the catch-up said why it stopped");
+        assertEquals("failed", db.scalar("SELECT v_status FROM sch_repcloud.t_table_repack WHERE v_old_table_name = 't_flood'"));
+        assertEquals(before, oid("public.t_flood"), "the original is still the table");
+        assertNothingLeft("t_flood");
+    }
+
+    @Test
     @Timeout(120)
     void aPreparedTableIsReplayedAndSwappedLaterEvenAfterATruncate() {
         ConnectionConfig cfg = config("t_prepared");
