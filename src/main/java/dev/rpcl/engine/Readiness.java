@@ -2,6 +2,7 @@ package dev.rpcl.engine;
 
 import dev.rpcl.config.ConnectionConfig;
 import java.sql.Connection;
+import java.util.ArrayDeque;
 import java.sql.SQLException;
 import java.util.Locale;
 import org.slf4j.Logger;
@@ -106,6 +107,28 @@ final class Readiness {
                 String.format(Locale.ROOT, "%.1f", seconds), arrived, Math.round(arrived / seconds), replayed, atWindowEnd,
                 backlog, (System.nanoTime() - drainStart) / 1_000_000, limit);
         return s;
+    }
+
+    /**
+     * Whether a catch-up still gains on the changes: the backlog counted now is lower than the
+     * count {@code span} counts before. A backlog that shrinks, however slowly, gains; one that
+     * grows, or only wavers, stops gaining within a few counts.
+     */
+    static final class Gain {
+        private final int span;
+        private final ArrayDeque<Long> counts = new ArrayDeque<>();
+
+        Gain(int span) {
+            this.span = span;
+        }
+
+        boolean gaining(long backlog) {
+            if (counts.size() == span && backlog >= counts.removeFirst()) {
+                return false;
+            }
+            counts.addLast(backlog);
+            return true;
+        }
     }
 
     /** The samples of one table's swap: try the swap, sample again, or give up. Never endless. */

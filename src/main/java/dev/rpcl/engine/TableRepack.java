@@ -222,22 +222,22 @@ final class TableRepack {
         }
     }
 
-    /** Checks of the backlog without a new low after which a catch-up stops trying. */
-    static final int CATCH_UP_CHECKS_WITHOUT_PROGRESS = 3;
+    /** How many counts of the backlog back a catch-up compares with, to tell whether it gains. */
+    static final int CATCH_UP_CHECKS = 3;
 
     /**
      * Replays batches until less than one batch is left, or until the replay stops gaining on
-     * the changes: the backlog is counted every check_time (at least every second), and after
-     * {@link #CATCH_UP_CHECKS_WITHOUT_PROGRESS} counts without a clearly lower one the catch-up
-     * ends, so that the readiness sample judges, with its bounded rounds. Changes that come
-     * faster than the replay applies them would otherwise keep it replaying for ever.
+     * the changes: the backlog is counted every check_time (at least every second), and once it
+     * is no lower than {@link #CATCH_UP_CHECKS} counts before, the catch-up ends, so that the
+     * readiness sample judges, with its bounded rounds. A backlog that shrinks, however slowly,
+     * is drained; changes that come faster than the replay applies them would otherwise keep it
+     * replaying for ever.
      */
     void catchUp(Connection c) throws SQLException {
         long start = System.nanoTime();
         long checkEveryNs = Math.max(1_000_000_000L, cfg.checkTime().toNanos());
         long nextCheck = start + checkEveryNs;
-        long best = Long.MAX_VALUE;
-        int withoutProgress = 0;
+        Readiness.Gain gain = new Readiness.Gain(CATCH_UP_CHECKS);
         long rows = 0;
         while (true) {
             checkStop();
@@ -253,11 +253,7 @@ final class TableRepack {
             if (System.nanoTime() >= nextCheck) {
                 nextCheck = System.nanoTime() + checkEveryNs;
                 long backlog = ChangeLog.backlog(c, t);
-                // A new low by at least a batch, or 1%, is progress; less is the replay treading water.
-                if (backlog < best - Math.max(cfg.maxReplayRows(), best / 100)) {
-                    best = backlog;
-                    withoutProgress = 0;
-                } else if (++withoutProgress >= CATCH_UP_CHECKS_WITHOUT_PROGRESS) {
+                if (!gain.gaining(backlog)) {
                     LOG.warn("{}: the replay is not gaining on the changes: {} log rows replayed in {} ms ({} rows/s),"
                             + " {} still to replay; handing over to the check_time sample", t.display(), rows, ms,
                             rows * 1000 / ms, backlog);

@@ -53,4 +53,25 @@ class ReadinessRoundsTest {
         assertEquals(Verdict.GIVE_UP, v);
         assertEquals(2 * Readiness.HARD_CAP_FACTOR, rounds);
     }
+
+    private static List<Boolean> gaining(long... backlogs) {
+        Readiness.Gain gain = new Readiness.Gain(3);
+        List<Boolean> out = new ArrayList<>();
+        for (long b : backlogs) {
+            out.add(gain.gaining(b));
+        }
+        return out;
+    }
+
+    @Test
+    void aCatchUpWhoseBacklogShrinksHoweverSlowlyGoesOn() {
+        assertEquals(List.of(true, true, true, true, true, true, true),
+                gaining(10_000_000, 9_999_000, 9_998_500, 9_998_000, 9_997_000, 9_996_999, 9_996_000));
+    }
+
+    @Test
+    void aCatchUpWhoseBacklogGrowsOrOnlyWaversStops() {
+        assertEquals(List.of(true, true, true, false), gaining(100, 200, 300, 400));
+        assertEquals(List.of(true, true, true, false), gaining(100, 104, 98, 103));
+    }
 }
