@@ -114,6 +114,26 @@ class KillResumeIT {
     }
 
     @Test
+    void killedDuringTheIndexBuildsTheNextRepackStartsOverAndFinishes() throws Exception {
+        setUp("k_index", "");
+        // An index whose every entry takes 2 ms: its build on the copy lasts seconds.
+        db.execute("CREATE FUNCTION slow_key(int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS"
+                        + " $$BEGIN PERFORM pg_sleep(0.002); RETURN $1; END$$",
+                "CREATE INDEX k_index_slow ON k_index ((slow_key(n)))");
+        try (Twins workload = Twins.startWorkload(db, "k_index")) {
+            long pid = startInBackground("repack_tables");
+            assertTrue(awaitBackend("k_index", "create indices", "state = 'active'", 90), () -> RpclJar.log(home, "default"));
+            killHard(pid);
+            assertEquals("create indices", db.scalar("SELECT en_repack_step FROM sch_repcloud.t_table_repack"
+                    + " WHERE v_old_table_name = 'k_index'"));
+
+            rerunRepackAndCheck("k_index");
+        }
+        assertEquals(0, Twins.differences(db, "k_index"), () -> RpclJar.log(home, "default"));
+        assertEquals("1", db.scalar("SELECT count(*) FROM pg_indexes WHERE indexname = 'k_index_slow'"));
+    }
+
+    @Test
     void killedDuringAReplayTheRepackContinuesFromThePreparedCopy() throws Exception {
         setUp("k_replay", "");
         try (Twins workload = Twins.startWorkload(db, "k_replay")) {
