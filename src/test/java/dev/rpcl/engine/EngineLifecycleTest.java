@@ -95,6 +95,20 @@ class EngineLifecycleTest {
     }
 
     @Test
+    @Timeout(120)
+    void withLogDestConsoleARepackStartedFromAShellStaysInTheForeground() throws Exception {
+        db.execute("CREATE TABLE t_console (id int PRIMARY KEY, v text)",
+                "INSERT INTO t_console SELECT i, md5(i::text) FROM generate_series(1, 1000) i");
+        Path file = db.writeConfig(home, "default", "main", "tables = ['public.t_console']\ncheck_time = \"0\"");
+        java.nio.file.Files.writeString(file, java.nio.file.Files.readString(file).replace("log_dest = \"file\"", "log_dest = \"console\""));
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        CliRun run = CliRun.runAsFromAShell(home, "repack_tables");
+        assertEquals(0, run.exitCode(), run::toString);
+        assertTrue(!run.out().contains("process started") && run.out().contains("public.t_console  repacked"), run::toString);
+        assertEquals("complete", db.scalar("SELECT v_status FROM sch_repcloud.t_table_repack WHERE v_old_table_name = 't_console'"));
+    }
+
+    @Test
     @Timeout(300)
     void aReplayThatCannotCatchUpWithItsChangesFailsTheTableCleanlyInsteadOfReplayingForEver() throws Exception {
         db.execute("CREATE TABLE t_flood (id bigserial PRIMARY KEY, v text)",
