@@ -173,8 +173,10 @@ class SwapLockTest {
     @Timeout(120)
     void killQueryTerminatesASessionIdleInTransactionAndTheSwapSucceeds() throws Exception {
         table("t_kill", "kill_query");
+        db.execute("CREATE TABLE t_kill_other (id int PRIMARY KEY)");
         String before = oid("t_kill");
-        try (Connection blocker = idleReader("t_kill")) {
+        // A bystander of the same role, idle in a transaction on another table: it blocks nothing and must be left alone.
+        try (Connection blocker = idleReader("t_kill"); Connection bystander = idleReader("t_kill_other")) {
             CliRun run = CliRun.run(home, "repack_tables");
             assertEquals(0, run.exitCode(), run::toString);
             assertThrows(SQLException.class, () -> {
@@ -182,6 +184,10 @@ class SwapLockTest {
                     st.execute("SELECT 1");
                 }
             }, "the blocker's session was terminated");
+            try (Statement st = bystander.createStatement()) {
+                st.execute("SELECT count(*) FROM t_kill_other");
+            }
+            bystander.commit();
         }
         assertNotEquals(before, oid("t_kill"), "swapped");
         assertTrue(log().contains("terminated session pid"), "the log names the terminated session");
