@@ -62,8 +62,11 @@ public final class Database implements AutoCloseable {
         }
     }
 
-    /** The oldest PostgreSQL rpcl runs on: generated columns (pg_attribute.attgenerated) and plan_cache_mode are 12's. */
-    public static final int MIN_SERVER_MAJOR = 12;
+    /**
+     * The oldest PostgreSQL rpcl runs on: column compression (pg_attribute.attcompression, LIKE
+     * ... INCLUDING COMPRESSION) is 14's.
+     */
+    public static final int MIN_SERVER_MAJOR = 14;
 
     /** Why a server of this version cannot be used, or null when it can. */
     static String unsupportedServer(int major, String version) {

@@ -48,10 +48,10 @@ class DatabaseTest {
     }
 
     @Test
-    void serversOlderThanTwelveAreRefusedWithTheirVersionNamed() {
-        assertNull(Database.unsupportedServer(12, "12.1"));
+    void serversOlderThanFourteenAreRefusedWithTheirVersionNamed() {
+        assertNull(Database.unsupportedServer(14, "14.1"));
         assertNull(Database.unsupportedServer(15, "15.20"));
-        assertEquals("runs PostgreSQL 11.22; rpcl needs PostgreSQL 12 or later.", Database.unsupportedServer(11, "11.22"));
+        assertEquals("runs PostgreSQL 13.22; rpcl needs PostgreSQL 14 or later.", Database.unsupportedServer(13, "13.22"));
     }
 
     @Test
