@@ -127,7 +127,7 @@ final class TableRepack {
         cols = CopyPhase.columnLists(c, t, opts.customizer());
         RepackState.columns(c, t, cols);
         replayer = new Replayer(t, cols);
-        rowsCopied = CopyPhase.copyData(c, t, cols, stop);
+        rowsCopied = CopyPhase.copyData(c, t, cols, opts.customizer(), stop);
         RepackState.rowsCopied(c, t, rowsCopied);
         timed(c, Step.COPY, start);
         LOG.info("{}: copied {} rows in {} ms", t.display(), rowsCopied, timings.get(Step.COPY.dbValue()));

@@ -216,6 +216,42 @@ class RepackFidelityTest {
                 "the view reads the repacked table");
     }
 
+    @Test
+    @Timeout(120)
+    void aCopyMadeByCreateTableAsGetsEveryColumnAttributeOfTheOriginal() throws Exception {
+        db.execute("CREATE SCHEMA ctas", "CREATE DOMAIN ctas.positive AS int CHECK (VALUE > 0)",
+                "CREATE FUNCTION public.label_ok(text) RETURNS boolean LANGUAGE plpgsql AS $$BEGIN RETURN length($1) < 100; END$$",
+                // A CHECK whose function relies on the search_path, as many do: the copy checks it as the application does.
+                "CREATE FUNCTION ctas.row_ok(text) RETURNS boolean LANGUAGE plpgsql AS $$BEGIN RETURN label_ok($1); END$$",
+                """
+                CREATE UNLOGGED TABLE ctas.attrs (
+                    id serial PRIMARY KEY,
+                    code varchar(12) NOT NULL DEFAULT 'none',
+                    amount numeric(10,3) DEFAULT 0.5,
+                    qty ctas.positive NOT NULL,
+                    label text COLLATE "C" CHECK (ctas.row_ok(label)),
+                    blob text,
+                    doc text,
+                    made timestamptz NOT NULL DEFAULT now()
+                ) WITH (fillfactor = 80, autovacuum_enabled = false)""",
+                "ALTER TABLE ctas.attrs ALTER COLUMN blob SET STORAGE EXTERNAL, ALTER COLUMN doc SET COMPRESSION lz4,"
+                        + " ALTER COLUMN label SET STORAGE MAIN",
+                "INSERT INTO ctas.attrs (code, qty, label, blob, doc) SELECT 'c' || i, 1 + i % 5, 'l' || i, repeat('b', 3000), 'd'"
+                        + " FROM generate_series(1, 3000) i",
+                "DELETE FROM ctas.attrs WHERE id % 2 = 0");
+        String dumpBefore = dump();
+        List<List<String>> rowsBefore = db.query("SELECT * FROM ctas.attrs ORDER BY id");
+        db.writeConfig(home, "default", "main", "tables = ['ctas.attrs']\ncheck_time = \"0\"");
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        CliRun run = CliRun.run(home, "repack_tables");
+        assertEquals(0, run.exitCode(), run::toString);
+        assertEquals(dumpBefore, dump(), "pg_dump --schema-only before and after");
+        assertEquals(rowsBefore, db.query("SELECT * FROM ctas.attrs ORDER BY id"));
+        db.execute("INSERT INTO ctas.attrs (qty, label) VALUES (3, 'defaults')");
+        assertEquals(List.of(List.of("none", "0.500")), db.query("SELECT code, amount::text FROM ctas.attrs WHERE label = 'defaults'"));
+        assertFails("INSERT INTO ctas.attrs (qty) VALUES (0)", "positive");
+    }
+
     /** The schema dump without pg_dump's per-run \\restrict key. */
     private static String dump() {
         return db.schemaDump().replaceAll("(?m)^\\\\(un)?restrict .*$", "");
