@@ -116,8 +116,13 @@ final class CopyPhase {
     }
 
     private static boolean hasGeneratedColumns(Connection c, RepackTable t) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(HAS_GENERATED)) {
-            ps.setLong(1, t.ref().oid());
+        return holds(c, HAS_GENERATED, t.ref().oid());
+    }
+
+    /** The answer of a query of one boolean with one parameter. */
+    private static boolean holds(Connection c, String sql, Object param) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setObject(1, param);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getBoolean(1);
@@ -247,8 +252,9 @@ final class CopyPhase {
     /**
      * Fills the copy in one REPEATABLE READ transaction, whose one snapshot is taken after the
      * triggers are in place: the log rows that snapshot sees are deleted, as their changes are in
-     * the rows copied, in the same snapshot. Changes committed later stay in the log for the replay. Returns the rows copied. A stop cancels
-     * the copy in flight; it is rolled back, and the copy is as before: empty, or not there.
+     * the rows copied in the same snapshot; changes committed later stay in the log for the
+     * replay. Returns the rows copied. A stop cancels the copy in flight; it is rolled back, and
+     * the copy is as before: empty, or not there.
      */
     static long copyData(Connection c, RepackTable t, ColumnLists cols, TableCustomizer customizer, StopGuard stop)
             throws SQLException {
@@ -284,12 +290,6 @@ final class CopyPhase {
     }
 
     private static boolean exists(Connection c, String relation) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.to_regclass(?) IS NOT NULL")) {
-            ps.setString(1, relation);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
-            }
-        }
+        return holds(c, "SELECT pg_catalog.to_regclass(?) IS NOT NULL", relation);
     }
 }

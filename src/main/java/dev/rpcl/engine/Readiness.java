@@ -2,8 +2,8 @@ package dev.rpcl.engine;
 
 import dev.rpcl.config.ConnectionConfig;
 import java.sql.Connection;
-import java.util.ArrayDeque;
 import java.sql.SQLException;
+import java.util.ArrayDeque;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,8 +12,9 @@ import org.slf4j.LoggerFactory;
  * check_time: whether the replay keeps up with the incoming changes well enough to try the swap.
  * A sample ends as soon as the replay has caught up (what is left fits under the swap's lock):
  * waiting out the window then would only delay the swap, since no write lands while the swap holds
- * its lock and it replays the rest there. Otherwise one rate sample misjudges on a loaded machine (the backlog measured at one instant is wherever
- * the replay happened to be in its batch, and a descheduled replay looks slow), so the judgement
+ * its lock and it replays the rest there. Otherwise one rate sample misjudges on a loaded machine
+ * (the backlog measured at one instant is wherever the replay happened to be in its batch, and a
+ * descheduled replay looks slow), so the judgement
  * is on what replaying achieves: after the sampling window the replay goes on, bounded by another
  * window, until the backlog fits under the swap's lock. Rounds that fail still count as progress
  * when they leave less behind than every earlier round; the repack gives up only after rounds
