@@ -318,4 +318,53 @@ class EngineLifecycleTest {
             assertEquals("0", db.scalar("SELECT count(*) FROM pg_class WHERE relnamespace = 'sch_repdrop'::regnamespace"));
         }
     }
+
+    /**
+     * The trigger functions run as the table's owner with the writer's search_path (a SET clause
+     * would cost every write): a writer with no rights on the helper schemas, whose path puts its
+     * own schema before pg_catalog with an equality operator, a txid_current() and a table named
+     * like a transition table, is still logged exactly, and none of its objects runs as the owner.
+     */
+    @Test
+    @Timeout(120)
+    void aWriterWhoseSearchPathShadowsOperatorsAndTablesIsLoggedExactlyAndRunsNothingAsTheOwner() throws Exception {
+        ConnectionConfig cfg = config("t_path");
+        String app = db.owner() + "_app";
+        db.executeAsAdmin("CREATE ROLE " + app + " NOLOGIN", "CREATE SCHEMA shadow AUTHORIZATION " + app,
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON public.t_path TO " + app);
+        try (Database database = new Database(cfg, RepackEngine.POOL_SIZE)) {
+            RepackEngine engine = new RepackEngine(database, RepackOptions.defaults(), () -> false);
+            assertEquals(TableResult.Status.PREPARED, engine.prepare(only(engine)).status());
+            try (java.sql.Connection c = db.adminConnection(); java.sql.Statement st = c.createStatement()) {
+                st.execute("SET ROLE " + app);
+                st.execute("""
+                        GRANT USAGE ON SCHEMA shadow TO PUBLIC;
+                        CREATE TABLE shadow.calls (who text, what text);
+                        GRANT SELECT, INSERT ON shadow.calls TO PUBLIC;
+                        CREATE TABLE shadow.new_rows (id int);
+                        CREATE TABLE shadow.old_rows (id int);
+                        INSERT INTO shadow.new_rows VALUES (999999);
+                        INSERT INTO shadow.old_rows VALUES (999998);
+                        CREATE FUNCTION shadow.eq(int, int) RETURNS boolean LANGUAGE plpgsql AS $$
+                        BEGIN INSERT INTO shadow.calls VALUES (current_user, '='); RETURN $1 OPERATOR(pg_catalog.=) $2; END $$;
+                        CREATE OPERATOR shadow.= (LEFTARG = int, RIGHTARG = int, FUNCTION = shadow.eq, HASHES, MERGES);
+                        CREATE FUNCTION shadow.txid_current() RETURNS bigint LANGUAGE plpgsql AS $$
+                        BEGIN INSERT INTO shadow.calls VALUES (current_user, 'txid_current'); RETURN 0; END $$;
+                        """);
+                st.execute("SET search_path = shadow, pg_catalog, public");
+                st.execute("UPDATE t_path SET v = 'by app' WHERE id <= 300");
+                st.execute("UPDATE t_path SET id = id + 10000 WHERE id BETWEEN 301 AND 400");
+                st.execute("DELETE FROM t_path WHERE id > 2900");
+                st.execute("INSERT INTO t_path SELECT i, 'app insert' FROM generate_series(5001, 5100) i");
+            }
+            List<List<String>> expected = db.query("SELECT * FROM public.t_path ORDER BY id");
+            RepackReport report = engine.repackTables();
+            assertTrue(report.allOk(), report::toString);
+            assertEquals(expected, db.query("SELECT * FROM public.t_path ORDER BY id"));
+            assertEquals("0", db.scalar("SELECT count(*) FROM shadow.calls"), "nothing of the writer's schema ran");
+        } finally {
+            db.executeAsAdmin("DROP SCHEMA shadow CASCADE", "DROP OWNED BY " + app, "DROP ROLE " + app);
+        }
+        assertNothingLeft("t_path");
+    }
 }
