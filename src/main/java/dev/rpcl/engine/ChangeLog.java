@@ -6,6 +6,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -196,7 +197,6 @@ final class ChangeLog {
         }
     }
 
-    /** The log and the functions only: after the swap the triggers went with the old table. */
     /**
      * After the swap, or when finishing or aborting a table: the old table parked in sch_repdrop
      * (first, since its rpcl triggers use the functions), the trigger functions and the log.
@@ -208,6 +208,43 @@ final class ChangeLog {
             st.execute("DROP FUNCTION IF EXISTS " + t.function(event) + "()");
         }
         st.execute("DROP TABLE IF EXISTS " + t.log());
+    }
+
+    private static final String PARKED_FOREIGN_KEYS = """
+            SELECT conname FROM pg_catalog.pg_constraint
+             WHERE conrelid = pg_catalog.to_regclass(?) AND contype = 'f'
+             ORDER BY conname
+            """;
+
+    /**
+     * The old table's own foreign keys, dropped in the caller's transaction, which must commit
+     * before the old table is dropped, and not while rpcl's VALIDATE of the new table's keys
+     * runs. Dropping a foreign key locks the table it references ACCESS EXCLUSIVE (its triggers
+     * there go with it); in the transaction that drops the old table, that lock would last while
+     * the old files are removed at commit, hundreds of milliseconds in which the application
+     * could not even read the referenced table. Returns how many.
+     */
+    static int dropParkedForeignKeys(Statement st, RepackTable t) throws SQLException {
+        List<String> names = parkedForeignKeys(st.getConnection(), t);
+        if (!names.isEmpty()) {
+            st.execute("ALTER TABLE " + t.parked() + " "
+                    + String.join(", ", names.stream().map(n -> "DROP CONSTRAINT " + Sql.ident(n)).toList()));
+        }
+        return names.size();
+    }
+
+    /** The foreign keys the old table parked in sch_repdrop still has, if it is there. */
+    static List<String> parkedForeignKeys(Connection c, RepackTable t) throws SQLException {
+        List<String> names = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(PARKED_FOREIGN_KEYS)) {
+            ps.setString(1, t.parked());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    names.add(rs.getString(1));
+                }
+            }
+        }
+        return names;
     }
 
     static long backlog(Connection c, RepackTable t) throws SQLException {

@@ -29,7 +29,11 @@ final class Finisher {
     private Finisher() {
     }
 
-    static Map<String, String> finish(Connection c, ConnectionConfig cfg) throws SQLException {
+    /**
+     * {@code dropsInFlight} waits for the old tables still being dropped on another connection
+     * ({@link OldTableDrops}); their VALIDATE and ANALYZE run meanwhile.
+     */
+    static Map<String, String> finish(Connection c, ConnectionConfig cfg, Runnable dropsInFlight) throws SQLException {
         Map<String, String> warnings = new LinkedHashMap<>();
         if (!HelperSchema.exists(c)) {
             return warnings;
@@ -48,9 +52,6 @@ final class Finisher {
             String table = r.schema() + "." + r.name();
             Database.setApplicationName(c, table, Step.VALIDATE.dbValue());
             long start = System.nanoTime();
-            try (Statement st = c.createStatement()) {
-                ChangeLog.dropLogAndFunctions(st, RepackTable.of(r.oldOid(), r.schema(), r.name(), r.keyColumns()));
-            }
             for (String sql : r.afterCommit()) {
                 if (done.add(sql)) {
                     String problem = execute(c, cfg, sql);
@@ -64,6 +65,14 @@ final class Finisher {
                 if (problem != null) {
                     warnings.merge(table, problem, (a, b) -> a + "; " + b);
                 }
+            }
+            // After the drops in flight, what they left (or an interrupted run's swap left) goes now.
+            dropsInFlight.run();
+            try (Statement st = c.createStatement()) {
+                // Autocommit: the foreign keys go in a transaction of their own, before the old table.
+                RepackTable old = RepackTable.of(r.oldOid(), r.schema(), r.name(), r.keyColumns());
+                ChangeLog.dropParkedForeignKeys(st, old);
+                ChangeLog.dropLogAndFunctions(st, old);
             }
             RepackState.completed(c, r.schema(), r.name(), Sizes.total(c, r.schema(), r.name()));
             LOG.info("{}: finished in {} ms ({} post-swap statement(s){})", table, (System.nanoTime() - start) / 1_000_000,

@@ -37,6 +37,7 @@ public final class RepackEngine {
     private final RepackOptions opts;
     private final StopGuard guard;
     private final BooleanSupplier stop;
+    private final OldTableDrops drops;
 
     /** The stop is polled at safe points; a statement in flight (a copy, an index build) runs to its end. */
     public RepackEngine(Database db, RepackOptions options, BooleanSupplier stopRequested) {
@@ -56,6 +57,7 @@ public final class RepackEngine {
         this.opts = options;
         this.guard = guard;
         this.stop = guard.asSupplier();
+        this.drops = new OldTableDrops(db);
     }
 
     /** The configured tables, qualifying or not (with the reason), largest estimated waste first. */
@@ -139,9 +141,12 @@ public final class RepackEngine {
      */
     public Map<String, String> finish() {
         try (Connection c = db.connect()) {
-            return Finisher.finish(c, db.config());
+            return Finisher.finish(c, db.config(), drops::awaitAll);
         } catch (SQLException e) {
             throw failure("Cannot finish the swapped tables", e);
+        } finally {
+            // Never return (and let the process exit) with a drop half way: it would be rolled back.
+            drops.awaitAll();
         }
     }
 
@@ -217,6 +222,7 @@ public final class RepackEngine {
             // A prepared table taken up for its swap is in progress again, so that finish() completes it.
             RepackState.status(c, t, RepackState.IN_PROGRESS, null);
             work.swapLoop(c);
+            drops.submit(t);
             long sizeAfter = Sizes.total(c, t.ref().schema(), t.ref().name());
             LOG.info("{}: repacked in {} ms: {} -> {}, {} rows copied, {} log rows replayed, {} lock attempt(s), lock held {} ms;"
                     + " time per step (ms): {}", t.display(), (System.nanoTime() - start) / 1_000_000,

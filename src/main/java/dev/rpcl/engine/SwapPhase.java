@@ -151,19 +151,15 @@ final class SwapPhase {
             long held = (System.nanoTime() - locked) / 1_000_000;
             LOG.info("{}: ACCESS EXCLUSIVE lock held {} ms ({} statements carried over): {}", t.display(), held,
                     carried.beforeMove().size() + carried.afterMove().size(), time.breakdown());
-            // The old table (its files are released at commit: tens of ms for a big table under
-            // write load), its triggers' functions and the log are rpcl's own and need not hold up
-            // the application. If this fails, finishing the table drops them.
+            // The old table's foreign keys now, in a moment's transaction of their own (see
+            // dropParkedForeignKeys); the old table, the log and the functions by OldTableDrops.
             try {
-                long dropStart = System.nanoTime();
                 st.execute("SET LOCAL lock_timeout = " + Math.max(1, lockTimeout.toMillis()));
-                ChangeLog.dropLogAndFunctions(st, t);
+                ChangeLog.dropParkedForeignKeys(st, t);
                 c.commit();
-                LOG.info("{}: dropped the old table, the change log and the trigger functions in {} ms, after the lock",
-                        t.display(), (System.nanoTime() - dropStart) / 1_000_000);
             } catch (SQLException e) {
                 c.rollback();
-                LOG.warn("{}: the change log and its functions will be dropped when the table is finished: {}", t.display(),
+                LOG.warn("{}: the old table will be dropped when the table is finished: its foreign keys: {}", t.display(),
                         Database.rootMessage(e));
             }
             return new Attempt(true, waitMs, held, replayed, null);

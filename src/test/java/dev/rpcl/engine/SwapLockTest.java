@@ -192,4 +192,43 @@ class SwapLockTest {
         assertNotEquals(before, oid("t_kill"), "swapped");
         assertTrue(log().contains("terminated session pid"), "the log names the terminated session");
     }
+
+    /**
+     * Dropping a foreign key locks the table it references ACCESS EXCLUSIVE. The old table's own
+     * foreign keys go in a short transaction of their own, so the transaction that drops the old
+     * table, whose commit removes its files (hundreds of ms for a big table), holds no lock on the
+     * referenced table: readers and writers of the parent are not held up by the cleanup.
+     */
+    @Test
+    @Timeout(120)
+    void theOldTableIsDroppedWithoutHoldingALockOnTheTableItsForeignKeyReferences() throws Exception {
+        db.execute("CREATE TABLE t_parent (id int PRIMARY KEY)", "INSERT INTO t_parent SELECT generate_series(1, 10)",
+                "CREATE TABLE drop_locks (what text)");
+        table("t_child", "nothing");
+        db.execute("ALTER TABLE t_child ADD COLUMN parent_id int CONSTRAINT t_child_parent_fk REFERENCES t_parent",
+                "UPDATE t_child SET parent_id = id % 10 + 1");
+        // Records, at the end of the statement that drops the parked old table, the locks its transaction holds on the parent.
+        db.executeAsAdmin("""
+                CREATE FUNCTION public.record_drop_locks() RETURNS event_trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  IF EXISTS (SELECT 1 FROM pg_event_trigger_dropped_objects()
+                              WHERE object_type = 'table' AND schema_name = 'sch_repdrop') THEN
+                    INSERT INTO public.drop_locks SELECT mode FROM pg_locks
+                     WHERE pid = pg_backend_pid() AND relation = 'public.t_parent'::regclass;
+                    INSERT INTO public.drop_locks VALUES ('old table dropped');
+                  END IF;
+                END $$""", "CREATE EVENT TRIGGER record_drop_locks ON sql_drop EXECUTE FUNCTION public.record_drop_locks()");
+        try {
+            String before = oid("t_child");
+            CliRun run = CliRun.run(home, "repack_tables");
+            assertEquals(0, run.exitCode(), run::toString);
+            assertNotEquals(before, oid("t_child"), "swapped");
+            assertEquals(java.util.List.of(java.util.List.of("old table dropped")), db.query("SELECT what FROM drop_locks"),
+                    "no lock on the parent while the old table's files go");
+            assertEquals("t", db.scalar("SELECT convalidated FROM pg_constraint WHERE conname = 't_child_parent_fk'"
+                    + " AND conrelid = 'public.t_child'::regclass"), "the foreign key is on the new table, validated");
+        } finally {
+            db.executeAsAdmin("DROP EVENT TRIGGER record_drop_locks", "DROP FUNCTION public.record_drop_locks()");
+        }
+    }
 }
