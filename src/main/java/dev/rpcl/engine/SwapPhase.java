@@ -94,7 +94,10 @@ final class SwapPhase {
                 if (!related.referenced().isEmpty()) {
                     st.execute("LOCK TABLE " + String.join(", ", related.referenced()) + " IN SHARE ROW EXCLUSIVE MODE");
                 }
-                st.execute("SET LOCAL lock_timeout = " + Math.max(1, lockTimeout.toMillis()));
+                // Later waits count against the same budget: the trial drop of the old table below
+                // raises the referenced tables' lock to ACCESS EXCLUSIVE (its foreign keys' triggers
+                // there), and waits for their readers while the table is held.
+                st.execute("SET LOCAL lock_timeout = " + Math.max(10, budget - (System.nanoTime() - start) / 1_000_000));
                 time.lap("linked locks");
             }
             long waitMs = (locked - start) / 1_000_000;

@@ -231,4 +231,50 @@ class SwapLockTest {
             db.executeAsAdmin("DROP EVENT TRIGGER record_drop_locks", "DROP FUNCTION public.record_drop_locks()");
         }
     }
+
+    /**
+     * Under the lock, the trial drop of the old table raises the lock on the table its foreign key
+     * references to ACCESS EXCLUSIVE, and so waits for that table's readers while the repacked
+     * table is held. That wait counts against the same budget as the other linked locks, under
+     * deadlock_timeout (1 s), however long lock_timeout is: an application transaction that reads
+     * the parent and then waits for the table is never the deadlock detector's victim, and the
+     * table's own sessions wait less than a second per attempt, not lock_timeout.
+     */
+    @Test
+    @Timeout(120)
+    void aReaderOfTheReferencedTableHoldsTheSwapForLessThanDeadlockTimeoutNotForLockTimeout() throws Exception {
+        db.execute("CREATE TABLE t_owner (id int PRIMARY KEY)", "INSERT INTO t_owner SELECT generate_series(1, 10)",
+                "CREATE TABLE t_owned (id int PRIMARY KEY, owner_id int REFERENCES t_owner)",
+                "INSERT INTO t_owned SELECT i, i % 10 + 1 FROM generate_series(1, 2000) i");
+        db.writeConfig(home, "default", "main", """
+                tables = ['public.t_owned']
+                lock_timeout = "5s"
+                check_time = "0"
+                deadlock_resolution = "nothing"
+                """);
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        assertEquals("1s", db.scalar("SHOW deadlock_timeout"));
+        String before = oid("t_owned");
+        try (Connection reader = idleReader("t_owner")) {
+            CompletableFuture<CliRun> run = CompletableFuture.supplyAsync(() -> CliRun.run(home, "repack_tables"));
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!log().contains("swap attempt 1 of 8 gave up") && System.nanoTime() < until) {
+                Thread.sleep(50);
+            }
+            reader.rollback();
+            CliRun done = run.get(60, TimeUnit.SECONDS);
+            assertEquals(0, done.exitCode(), done::toString);
+        }
+        assertNotEquals(before, oid("t_owned"), "swapped once the reader was gone");
+        long heldMs = java.time.Duration.between(logTime("swap attempt 1: ACCESS EXCLUSIVE lock obtained"),
+                logTime("swap attempt 1 of 8 gave up")).toMillis();
+        assertTrue(heldMs < 1000, "the first attempt held the table " + heldMs + " ms waiting for the reader");
+        assertTrue(log().contains("a table or view linked to it stayed locked"), "the log says why the attempt gave up");
+    }
+
+    /** When the first log line containing {@code text} was written. */
+    private java.time.LocalDateTime logTime(String text) throws Exception {
+        String line = log().lines().filter(l -> l.contains(text)).findFirst().orElseThrow(() -> new AssertionError("no log line: " + text));
+        return java.time.LocalDateTime.parse(line.substring(0, 23).replace(' ', 'T'));
+    }
 }
