@@ -66,8 +66,8 @@ final class Cleanup {
     }
 
     /**
-     * Drops the triggers on the original (found by OID), the trigger functions, the log and the
-     * copy, in one transaction, so the application never meets a trigger without its log. DROP
+     * Drops the triggers on the original (found by OID), the trigger functions and the log in one
+     * transaction, so the application never meets a trigger without its log, then the copy. DROP
      * TRIGGER locks the original ACCESS EXCLUSIVE: bounded by lock_timeout and retried. When a
      * session keeps the table locked throughout, the triggers are made inert instead (their
      * functions replaced by ones that do nothing, which needs no lock on the table), the log and
@@ -77,9 +77,13 @@ final class Cleanup {
         for (int attempt = 1; ; attempt++) {
             c.setAutoCommit(false);
             try (Statement st = c.createStatement()) {
-                st.execute("SET LOCAL lock_timeout = " + Math.max(1, lockTimeout.toMillis()));
+                AppLock.settings(st, lockTimeout.toMillis());
                 RepackTable current = currentName(c, t);
                 ChangeLog.drop(c, current == null ? t : current, current != null);
+                c.commit();
+                // The copy apart: removing its files at commit takes a while for a big table, which
+                // must not be while the original is locked for DROP TRIGGER.
+                st.execute("SET LOCAL lock_timeout = " + Math.max(1, lockTimeout.toMillis()));
                 dropCopy(c, st, t);
                 c.commit();
                 return;

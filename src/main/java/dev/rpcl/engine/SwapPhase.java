@@ -78,7 +78,7 @@ final class SwapPhase {
             Optional<PartitionSwap.Parent> parent = PartitionSwap.parentOf(c, t.ref().oid());
             boolean linked = !exclusive.isEmpty() || !related.referenced().isEmpty() || parent.isPresent();
             long budget = linked ? Math.min(lockTimeout.toMillis(), deadlockTimeoutMs(c) * 4 / 5) : lockTimeout.toMillis();
-            st.execute("SET LOCAL lock_timeout = " + Math.max(1, budget));
+            AppLock.settings(st, budget);
             time.lap("before lock");
             // A partition: its partitioned table first, in the order queries lock them.
             st.execute("LOCK TABLE " + (parent.isPresent() ? parent.get().qualified() + ", " : "") + t.original()
@@ -157,7 +157,7 @@ final class SwapPhase {
             // The old table's foreign keys now, in a moment's transaction of their own (see
             // dropParkedForeignKeys); the old table, the log and the functions by OldTableDrops.
             try {
-                st.execute("SET LOCAL lock_timeout = " + Math.max(1, lockTimeout.toMillis()));
+                AppLock.settings(st, lockTimeout.toMillis());
                 ChangeLog.dropParkedForeignKeys(st, t);
                 c.commit();
             } catch (SQLException e) {

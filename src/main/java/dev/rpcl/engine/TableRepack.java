@@ -199,7 +199,7 @@ final class TableRepack {
         for (int attempt = 1; ; attempt++) {
             c.setAutoCommit(false);
             try (Statement st = c.createStatement()) {
-                st.execute("SET LOCAL lock_timeout = " + Math.max(1, cfg.lockTimeout().toMillis()));
+                AppLock.settings(st, cfg.lockTimeout().toMillis());
                 ChangeLog.createTriggers(c, t, partition);
                 c.commit();
                 return;

@@ -277,4 +277,57 @@ class SwapLockTest {
         String line = log().lines().filter(l -> l.contains(text)).findFirst().orElseThrow(() -> new AssertionError("no log line: " + text));
         return java.time.LocalDateTime.parse(line.substring(0, 23).replace(' ', 'T'));
     }
+
+    /**
+     * rpcl's transactions that lock the table (creating and dropping the triggers, the swap)
+     * commit without waiting for the WAL flush, since the lock lasts until the commit returns; and
+     * the copy, whose files take a while to remove at commit, is never dropped while the original
+     * is locked. Recorded by event triggers as each statement ends.
+     */
+    @Test
+    @Timeout(120)
+    void transactionsThatLockTheTableCommitWithoutWaitingForTheFlushAndDropNoBigFilesWhileLocked() throws Exception {
+        table("t_brief", "nothing");
+        db.execute("CREATE TABLE brief_log (what text, sync text, original_locked boolean)");
+        String oid = oid("t_brief");
+        db.executeAsAdmin("""
+                CREATE FUNCTION public.record_brief() RETURNS event_trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  IF TG_EVENT = 'sql_drop' THEN
+                    INSERT INTO public.brief_log
+                    SELECT 'drop ' || o.object_identity, current_setting('synchronous_commit'),
+                           EXISTS (SELECT 1 FROM pg_locks WHERE pid = pg_backend_pid() AND relation = %s)
+                      FROM pg_event_trigger_dropped_objects() o
+                     WHERE o.object_type = 'table' AND o.schema_name = 'sch_repnew' AND o.object_name LIKE 'new%%';
+                    INSERT INTO public.brief_log
+                    SELECT 'DROP TRIGGER ' || o.object_identity, current_setting('synchronous_commit'), NULL
+                      FROM pg_event_trigger_dropped_objects() o
+                     WHERE o.object_type = 'trigger' AND o.object_identity LIKE 'z_repcloud%% on public.%%';
+                  ELSE
+                    INSERT INTO public.brief_log
+                    SELECT TG_TAG || ' ' || c.object_identity, current_setting('synchronous_commit'), NULL
+                      FROM pg_event_trigger_ddl_commands() c
+                     WHERE TG_TAG = 'CREATE TRIGGER'
+                        OR (TG_TAG = 'ALTER TABLE' AND c.object_identity LIKE 'sch_repdrop.%%');
+                  END IF;
+                END $$""".formatted(oid),
+                "CREATE EVENT TRIGGER record_brief_end ON ddl_command_end EXECUTE FUNCTION public.record_brief()",
+                "CREATE EVENT TRIGGER record_brief_drop ON sql_drop EXECUTE FUNCTION public.record_brief()");
+        try {
+            assertEquals(0, CliRun.run(home, "prepare_repack").exitCode());
+            assertEquals(0, CliRun.run(home, "abort_repack").exitCode());
+            CliRun run = CliRun.run(home, "repack_tables");
+            assertEquals(0, run.exitCode(), run::toString);
+        } finally {
+            db.executeAsAdmin("DROP EVENT TRIGGER record_brief_end", "DROP EVENT TRIGGER record_brief_drop",
+                    "DROP FUNCTION public.record_brief()");
+        }
+        java.util.List<java.util.List<String>> rows = db.query("SELECT what, sync, original_locked FROM brief_log");
+        assertTrue(rows.stream().filter(r -> r.get(0).startsWith("CREATE TRIGGER")).count() >= 8, rows::toString);
+        assertTrue(rows.stream().filter(r -> r.get(0).startsWith("DROP TRIGGER")).count() >= 4, rows::toString);
+        assertTrue(rows.stream().anyMatch(r -> r.get(0).startsWith("ALTER TABLE sch_repdrop.")), "the swap: " + rows);
+        assertTrue(rows.stream().filter(r -> !r.get(0).startsWith("drop ")).allMatch(r -> r.get(1).equals("off")), rows::toString);
+        assertTrue(rows.stream().anyMatch(r -> r.get(0).startsWith("drop ")), "the aborted copy was dropped: " + rows);
+        assertTrue(rows.stream().filter(r -> r.get(0).startsWith("drop ")).allMatch(r -> r.get(2).equals("f")), rows::toString);
+    }
 }
