@@ -46,12 +46,16 @@ class SwapLockTest {
     private void table(String name, String resolution) {
         db.execute("CREATE TABLE " + name + " (id int PRIMARY KEY, v text)",
                 "INSERT INTO " + name + " SELECT i, md5(i::text) FROM generate_series(1, 2000) i");
+        configure(name, "200ms", resolution);
+    }
+
+    private void configure(String table, String lockTimeout, String resolution) {
         db.writeConfig(home, "default", "main", """
                 tables = ['public.%s']
-                lock_timeout = "200ms"
+                lock_timeout = "%s"
                 check_time = "0"
                 deadlock_resolution = "%s"
-                """.formatted(name, resolution));
+                """.formatted(table, lockTimeout, resolution));
         assertEquals(0, CliRun.run(home, "create_schema").exitCode());
     }
 
@@ -246,13 +250,7 @@ class SwapLockTest {
         db.execute("CREATE TABLE t_owner (id int PRIMARY KEY)", "INSERT INTO t_owner SELECT generate_series(1, 10)",
                 "CREATE TABLE t_owned (id int PRIMARY KEY, owner_id int REFERENCES t_owner)",
                 "INSERT INTO t_owned SELECT i, i % 10 + 1 FROM generate_series(1, 2000) i");
-        db.writeConfig(home, "default", "main", """
-                tables = ['public.t_owned']
-                lock_timeout = "5s"
-                check_time = "0"
-                deadlock_resolution = "nothing"
-                """);
-        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        configure("t_owned", "5s", "nothing");
         assertEquals("1s", db.scalar("SHOW deadlock_timeout"));
         String before = oid("t_owned");
         try (Connection reader = idleReader("t_owner")) {
