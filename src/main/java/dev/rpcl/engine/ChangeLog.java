@@ -222,15 +222,14 @@ final class ChangeLog {
      * runs. Dropping a foreign key locks the table it references ACCESS EXCLUSIVE (its triggers
      * there go with it); in the transaction that drops the old table, that lock would last while
      * the old files are removed at commit, hundreds of milliseconds in which the application
-     * could not even read the referenced table. Returns how many.
+     * could not even read the referenced table.
      */
-    static int dropParkedForeignKeys(Statement st, RepackTable t) throws SQLException {
+    static void dropParkedForeignKeys(Statement st, RepackTable t) throws SQLException {
         List<String> names = parkedForeignKeys(st.getConnection(), t);
         if (!names.isEmpty()) {
             st.execute("ALTER TABLE " + t.parked() + " "
                     + String.join(", ", names.stream().map(n -> "DROP CONSTRAINT " + Sql.ident(n)).toList()));
         }
-        return names.size();
     }
 
     /** The foreign keys the old table parked in sch_repdrop still has, if it is there. */

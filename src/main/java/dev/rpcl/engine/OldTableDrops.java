@@ -4,7 +4,6 @@ import dev.rpcl.db.Database;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -22,12 +21,10 @@ final class OldTableDrops {
     private static final Logger LOG = LoggerFactory.getLogger(OldTableDrops.class);
 
     private final Database db;
-    private final Duration lockTimeout;
     private final List<Thread> pending = new ArrayList<>();
 
     OldTableDrops(Database db) {
         this.db = db;
-        this.lockTimeout = db.config().lockTimeout();
     }
 
     synchronized void submit(RepackTable t) {
@@ -62,7 +59,7 @@ final class OldTableDrops {
                     LOG.info("{}: the old table still has its foreign keys; it is dropped when the table is finished", t.display());
                     return;
                 }
-                st.execute("SET LOCAL lock_timeout = " + Math.max(1, lockTimeout.toMillis()));
+                st.execute("SET LOCAL lock_timeout = " + Math.max(1, db.config().lockTimeout().toMillis()));
                 ChangeLog.dropLogAndFunctions(st, t);
                 c.commit();
                 LOG.info("{}: dropped the old table, the change log and the trigger functions in {} ms, after the lock",
