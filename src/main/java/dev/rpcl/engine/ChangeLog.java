@@ -227,9 +227,12 @@ final class ChangeLog {
     static void dropParkedForeignKeys(Statement st, RepackTable t) throws SQLException {
         List<String> names = parkedForeignKeys(st.getConnection(), t);
         if (!names.isEmpty()) {
-            st.execute("ALTER TABLE " + t.parked() + " "
-                    + String.join(", ", names.stream().map(n -> "DROP CONSTRAINT " + Sql.ident(n)).toList()));
+            st.execute(dropForeignKeysStatement(t, names));
         }
+    }
+
+    static String dropForeignKeysStatement(RepackTable t, List<String> names) {
+        return "ALTER TABLE " + t.parked() + " " + String.join(", ", names.stream().map(n -> "DROP CONSTRAINT " + Sql.ident(n)).toList());
     }
 
     /** The foreign keys the old table parked in sch_repdrop still has, if it is there. */

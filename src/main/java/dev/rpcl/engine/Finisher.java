@@ -68,17 +68,39 @@ final class Finisher {
             }
             // After the drops in flight, what they left (or an interrupted run's swap left) goes now.
             dropsInFlight.run();
-            try (Statement st = c.createStatement()) {
-                // Autocommit: the foreign keys go in a transaction of their own, before the old table.
-                RepackTable old = RepackTable.of(r.oldOid(), r.schema(), r.name(), r.keyColumns());
-                ChangeLog.dropParkedForeignKeys(st, old);
-                ChangeLog.dropLogAndFunctions(st, old);
+            String problem = dropOldTable(c, cfg, RepackTable.of(r.oldOid(), r.schema(), r.name(), r.keyColumns()));
+            if (problem != null) {
+                // Left unfinished: the next repack_tables (or abort_repack) finishes it.
+                warnings.merge(table, problem, (a, b) -> a + "; " + b);
+                continue;
             }
             RepackState.completed(c, r.schema(), r.name(), Sizes.total(c, r.schema(), r.name()));
             LOG.info("{}: finished in {} ms ({} post-swap statement(s){})", table, (System.nanoTime() - start) / 1_000_000,
                     r.afterCommit().size(), cfg.analyzeTables() ? ", ANALYZE" : "");
         }
         return warnings;
+    }
+
+    /**
+     * The old table's foreign keys first, in a transaction of their own with lock_timeout,
+     * retried: dropping one locks the table it references ACCESS EXCLUSIVE, and a request that
+     * waited behind a long reader of that table would queue every later reader and writer of it
+     * behind itself. Then the old table, the log and the functions, which only rpcl uses.
+     * Returns a warning, or null once all of it is gone.
+     */
+    private static String dropOldTable(Connection c, ConnectionConfig cfg, RepackTable old) throws SQLException {
+        List<String> keys = ChangeLog.parkedForeignKeys(c, old);
+        if (!keys.isEmpty()) {
+            String problem = execute(c, cfg, ChangeLog.dropForeignKeysStatement(old, keys));
+            if (problem != null) {
+                return problem + "; the old table stays in " + HelperSchema.DROP_SCHEMA
+                        + " until the next repack_tables or abort_repack finishes " + old.display();
+            }
+        }
+        try (Statement st = c.createStatement()) {
+            ChangeLog.dropLogAndFunctions(st, old);
+        }
+        return null;
     }
 
     /** Runs one statement with lock_timeout, retried; returns a warning or null. */

@@ -192,6 +192,10 @@ public final class RepackEngine {
                 return TableResult.skipped(cand.display(), cand.totalBytes(), "another rpcl process is working on it");
             }
             try {
+                if (unfinishedSwap(c, t)) {
+                    return TableResult.skipped(cand.display(), cand.totalBytes(), "swapped by an earlier run whose finishing"
+                            + " could not complete (see the warning above); the next repack_tables or abort_repack finishes it");
+                }
                 List<String> blockers = blockers(c, t);
                 if (!blockers.isEmpty()) {
                     return TableResult.skipped(cand.display(), cand.totalBytes(), String.join("; ", blockers));
@@ -281,6 +285,15 @@ public final class RepackEngine {
                 LOG.debug("{}: cannot record the failure: {}", t.display(), ignored.getMessage());
             }
         }
+    }
+
+    /**
+     * Swapped, but the finishing at the start of this run could not drop the old table: starting
+     * over would lose track of it in sch_repdrop.
+     */
+    private static boolean unfinishedSwap(Connection c, RepackTable t) throws SQLException {
+        Optional<RepackState.Row> row = RepackState.find(c, t.ref().schema(), t.ref().name());
+        return row.isPresent() && row.get().step() == Step.VALIDATE && !row.get().status().equals(RepackState.COMPLETE);
     }
 
     private List<String> blockers(Connection c, RepackTable t) throws SQLException {

@@ -270,6 +270,64 @@ class SwapLockTest {
         assertTrue(log().contains("a table or view linked to it stayed locked"), "the log says why the attempt gave up");
     }
 
+    /**
+     * When the old table's foreign key could not be dropped right after the swap (a reader of the
+     * referenced table got in first), the finishing drops it with lock_timeout and retries, never
+     * queueing the referenced table's readers behind a long one; if it still cannot, the table is
+     * left unfinished with a warning, is not repacked again meanwhile, and a later run finishes it.
+     * An event trigger refuses the drop while a row says so, which stands in for that reader.
+     */
+    @Test
+    @Timeout(120)
+    void anOldForeignKeyThatCannotBeDroppedLeavesTheTableUnfinishedUntilTheReferencedTableIsFree() throws Exception {
+        db.execute("CREATE TABLE t_lender (id int PRIMARY KEY)", "INSERT INTO t_lender SELECT generate_series(1, 10)",
+                "CREATE TABLE t_loan (id int PRIMARY KEY, lender_id int REFERENCES t_lender)",
+                "INSERT INTO t_loan SELECT i, i % 10 + 1 FROM generate_series(1, 2000) i",
+                "CREATE TABLE fk_drop_refused (why text)", "INSERT INTO fk_drop_refused VALUES ('a reader got in first')");
+        configure("t_loan", "200ms", "nothing");
+        db.executeAsAdmin("""
+                CREATE FUNCTION public.refuse_fk_drop() RETURNS event_trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  IF current_query() LIKE '%sch_repdrop%DROP CONSTRAINT%' AND EXISTS (SELECT 1 FROM public.fk_drop_refused) THEN
+                    RAISE EXCEPTION 'refused by the test';
+                  END IF;
+                END $$""", "CREATE EVENT TRIGGER refuse_fk_drop ON ddl_command_start EXECUTE FUNCTION public.refuse_fk_drop()");
+        String parkedKeys = "SELECT count(*) FROM pg_constraint WHERE contype = 'f'"
+                + " AND conrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'sch_repdrop'::regnamespace)";
+        String status = "SELECT v_status FROM sch_repcloud.t_table_repack WHERE v_old_table_name = 't_loan'";
+        try {
+            String before = oid("t_loan");
+            CliRun first = CliRun.run(home, "repack_tables");
+            String swappedOid = oid("t_loan");
+            assertNotEquals(before, swappedOid, "swapped");
+            assertEquals("1", db.scalar(parkedKeys), "the old table and its foreign key are still parked");
+            assertEquals("in progress", db.scalar(status));
+            assertTrue(first.out().contains("until the next repack_tables or abort_repack finishes public.t_loan"), first::toString);
+
+            db.execute("DELETE FROM fk_drop_refused");
+            try (Connection reader = idleReader("t_lender")) {
+                CliRun second = CliRun.run(home, "repack_tables");
+                assertEquals("1", db.scalar(parkedKeys), "not dropped while the reader holds the referenced table");
+                assertEquals(swappedOid, oid("t_loan"), "not repacked again while unfinished");
+                assertTrue(second.out().contains("swapped by an earlier run whose finishing could not complete"), second::toString);
+                assertTrue(log().contains("lock timeout"), "the log says why");
+                // The reader was never queued behind the drop: it can still read.
+                try (Statement st = reader.createStatement()) {
+                    st.execute("SELECT count(*) FROM t_lender");
+                }
+                reader.rollback();
+            }
+            CliRun third = CliRun.run(home, "repack_tables");
+            assertEquals(0, third.exitCode(), third::toString);
+            assertEquals("0", db.scalar("SELECT count(*) FROM pg_class WHERE relnamespace = 'sch_repdrop'::regnamespace"),
+                    "the old table is gone");
+            assertEquals("complete", db.scalar(status));
+            assertEquals("2000", db.scalar("SELECT count(*) FROM t_loan"));
+        } finally {
+            db.executeAsAdmin("DROP EVENT TRIGGER refuse_fk_drop", "DROP FUNCTION public.refuse_fk_drop()");
+        }
+    }
+
     /** When the first log line containing {@code text} was written. */
     private java.time.LocalDateTime logTime(String text) throws Exception {
         String line = log().lines().filter(l -> l.contains(text)).findFirst().orElseThrow(() -> new AssertionError("no log line: " + text));
