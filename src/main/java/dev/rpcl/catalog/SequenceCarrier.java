@@ -16,6 +16,8 @@ import java.util.List;
  * column gets an identity with the same sequence name, options, value and grants.
  */
 public final class SequenceCarrier implements Carrier {
+    /** Where the swap moves the old table, and with it its identity sequences. */
+    private static final String DROP_SCHEMA = "sch_repdrop";
 
     private static final String OWNED = """
             SELECT s.oid, n.nspname, s.relname, a.attname, d.deptype, a.attidentity,
@@ -55,29 +57,24 @@ public final class SequenceCarrier implements Carrier {
                         after.add("ALTER SEQUENCE " + seq + " OWNED BY " + table.qualified() + "." + column);
                     } else {
                         long seqOid = rs.getLong("oid");
+                        // Out of the way of the new identity's sequence, and of any other table's
+                        // parked sequence of the same name in sch_repdrop.
+                        String parked = "old_seq_" + seqOid;
+                        before.add("ALTER SEQUENCE " + seq + " RENAME TO " + Sql.ident(parked));
                         after.add("ALTER TABLE " + table.qualified() + " ALTER COLUMN " + column + " ADD GENERATED "
                                 + (rs.getString("attidentity").equals("a") ? "ALWAYS" : "BY DEFAULT") + " AS IDENTITY (SEQUENCE NAME "
                                 + seq + " START WITH " + rs.getLong("seqstart")
                                 + " INCREMENT BY " + rs.getLong("seqincrement") + " MINVALUE " + rs.getLong("seqmin")
                                 + " MAXVALUE " + rs.getLong("seqmax") + " CACHE " + rs.getLong("seqcache")
                                 + (rs.getBoolean("seqcycle") ? " CYCLE" : " NO CYCLE") + ")");
-                        after.add(setval(c, seqOid, seq));
+                        after.add("SELECT pg_catalog.setval(" + Sql.literal(seq) + ", s.last_value, s.is_called) FROM "
+                                + Sql.qualified(DROP_SCHEMA, parked) + " s");
                         after.addAll(grants(c, seqOid, seq));
                     }
                 }
             }
         }
         return new Carried(before, after, List.of());
-    }
-
-    /** The identity's current value, read with the table locked so no insert can move it meanwhile. */
-    private static String setval(Connection c, long seqOid, String seq) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT last_value, is_called FROM " + seq)) {
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return "SELECT pg_catalog.setval(" + Sql.literal(seq) + ", " + rs.getLong(1) + ", " + rs.getBoolean(2) + ")";
-            }
-        }
     }
 
     private static List<String> grants(Connection c, long seqOid, String seq) throws SQLException {

@@ -99,6 +99,11 @@ final class Finisher {
         }
         try (Statement st = c.createStatement()) {
             ChangeLog.dropLogAndFunctions(st, old);
+        } catch (SQLException e) {
+            String w = "dropping the old table " + old.parked() + " failed: " + Database.rootMessage(e)
+                    + "; the next repack_tables or abort_repack finishes " + old.display();
+            LOG.warn(w);
+            return w;
         }
         return null;
     }

@@ -129,12 +129,12 @@ final class RepackState {
     }
 
     /** Inside the swap transaction: the swap is done, what remains runs after every table is swapped. */
-    static void swapped(Connection c, RepackTable t, long newOid, int lockAttempts, List<String> afterCommit) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE sch_repcloud.t_table_repack SET oid_new_table = ?,"
+    static void swapped(Connection c, RepackTable t, int lockAttempts, List<String> afterCommit) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE sch_repcloud.t_table_repack SET oid_new_table = pg_catalog.to_regclass(?)::oid,"
                 + " en_repack_step = 'validate', v_status = 'in progress', i_lock_attempts = ?, b_ready_for_swap = false,"
                 + " j_definition = coalesce(j_definition, '{}') || jsonb_build_object('after_commit', to_jsonb(?::text[]))"
                 + " WHERE v_schema_name = ? AND v_old_table_name = ?")) {
-            ps.setLong(1, newOid);
+            ps.setString(1, t.original());
             ps.setInt(2, lockAttempts);
             ps.setArray(3, c.createArrayOf("text", afterCommit.toArray()));
             ps.setString(4, t.ref().schema());

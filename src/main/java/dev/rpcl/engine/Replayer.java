@@ -2,6 +2,7 @@ package dev.rpcl.engine;
 
 import dev.rpcl.db.Sql;
 import dev.rpcl.db.SqlStates;
+import java.sql.BatchUpdateException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -54,21 +55,33 @@ final class Replayer {
      */
     Batch replayInTransaction(Connection c, int maxRows) throws SQLException {
         try (Statement st = c.createStatement()) {
-            // Created once per session; ON COMMIT DELETE ROWS empties it after every batch.
-            st.execute("CREATE TEMP TABLE IF NOT EXISTS " + batch + " ON COMMIT DELETE ROWS AS SELECT i_id, b_truncate, "
-                    + t.keyList(null) + " FROM " + t.log() + " WITH NO DATA");
-            st.execute("DELETE FROM " + batch);
+            // One round trip up to the batch's size (a swap runs this with the table locked):
+            // the batch table is created once per session, and ON COMMIT DELETE ROWS empties it
+            // after every batch.
+            String fill = maxRows > 0
+                    // Taking the rows out of the log as they are read deletes exactly the ids read, in one pass.
+                    ? "WITH taken AS (DELETE FROM " + t.log() + " l WHERE l.i_xid IN"
+                            + " (SELECT f.i_xid FROM (SELECT i_xid FROM " + t.log() + " ORDER BY i_id LIMIT ?) f)"
+                            + " RETURNING l.i_id, l.b_truncate, " + t.keyList("l") + ") INSERT INTO " + batch + " SELECT * FROM taken"
+                    : FILL_EVERYTHING.formatted(t.log(), t.keyList(null), batch);
             long rows;
-            if (maxRows > 0) {
-                // Taking the rows out of the log as they are read deletes exactly the ids read, in one pass.
-                try (PreparedStatement ps = c.prepareStatement("WITH taken AS (DELETE FROM " + t.log() + " l WHERE l.i_xid IN"
-                        + " (SELECT f.i_xid FROM (SELECT i_xid FROM " + t.log() + " ORDER BY i_id LIMIT ?) f)"
-                        + " RETURNING l.i_id, l.b_truncate, " + t.keyList("l") + ") INSERT INTO " + batch + " SELECT * FROM taken")) {
+            boolean truncated;
+            try (PreparedStatement ps = c.prepareStatement("CREATE TEMP TABLE IF NOT EXISTS " + batch
+                    + " ON COMMIT DELETE ROWS AS SELECT i_id, b_truncate, " + t.keyList(null) + " FROM " + t.log() + " WITH NO DATA;\n"
+                    + "DELETE FROM " + batch + ";\n" + fill + ";\n"
+                    + "SELECT count(*), coalesce(bool_or(b_truncate), false) FROM " + batch)) {
+                if (maxRows > 0) {
                     ps.setInt(1, maxRows);
-                    rows = ps.executeUpdate();
                 }
-            } else {
-                rows = fillEverything(st);
+                ps.execute();
+                while (!ps.getMoreResults() && ps.getUpdateCount() != -1) {
+                    // the update counts of the first three statements
+                }
+                try (ResultSet rs = ps.getResultSet()) {
+                    rs.next();
+                    rows = rs.getLong(1);
+                    truncated = rs.getBoolean(2);
+                }
             }
             if (rows == 0) {
                 return Batch.EMPTY;
@@ -76,11 +89,6 @@ final class Replayer {
             if (rows > 10_000) {
                 // A temp table has no statistics; with them, big batches get hash joins instead of index loops.
                 st.execute("ANALYZE " + batch);
-            }
-            boolean truncated;
-            try (ResultSet rs = st.executeQuery("SELECT bool_or(b_truncate) FROM " + batch)) {
-                rs.next();
-                truncated = rs.getBoolean(1);
             }
             if (truncated) {
                 LOG.info("{}: the original was truncated during the repack; reloading the copy from it", t.display());
@@ -113,16 +121,27 @@ final class Replayer {
         }
     }
 
+    /** Every log row the snapshot sees, taken out of the log into the batch: log, key list, batch. */
+    private static final String FILL_EVERYTHING = "WITH taken AS (DELETE FROM %1$s RETURNING i_id, b_truncate, %2$s)"
+            + " INSERT INTO %3$s SELECT * FROM taken";
+
     /** Adds every log row the snapshot sees to the batch (taking them out of the log). */
     private long fillEverything(Statement st) throws SQLException {
-        return st.executeUpdate("WITH taken AS (DELETE FROM " + t.log() + " RETURNING i_id, b_truncate, " + t.keyList(null)
-                + ") INSERT INTO " + batch + " SELECT * FROM taken");
+        return st.executeUpdate(FILL_EVERYTHING.formatted(t.log(), t.keyList(null), batch));
     }
 
-    /** Deletes the batch's keys from the copy and re-reads them from the original. */
+    /** Deletes the batch's keys from the copy and re-reads them from the original, in one round trip. */
     private long applyBatch(Statement st) throws SQLException {
-        st.executeUpdate("DELETE FROM " + t.copy() + " c USING " + batch + " b WHERE " + t.keyJoin("c", "b"));
-        return st.executeUpdate("INSERT INTO " + t.copy() + " (" + cols.insert() + ") SELECT " + cols.select()
+        st.addBatch("DELETE FROM " + t.copy() + " c USING " + batch + " b WHERE " + t.keyJoin("c", "b"));
+        st.addBatch("INSERT INTO " + t.copy() + " (" + cols.insert() + ") SELECT " + cols.select()
                 + " FROM ONLY " + t.original() + " o WHERE EXISTS (SELECT 1 FROM " + batch + " b WHERE " + t.keyJoin("o", "b") + ")");
+        try {
+            return st.executeBatch()[1];
+        } catch (BatchUpdateException e) {
+            // The statement's own error (a unique violation calls for the fallback), not the batch's wrapper.
+            throw e.getNextException() != null ? e.getNextException() : e;
+        } finally {
+            st.clearBatch();
+        }
     }
 }

@@ -14,11 +14,14 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.postgresql.PGConnection;
 import org.postgresql.util.PSQLException;
 import org.slf4j.Logger;
@@ -55,15 +58,16 @@ final class SwapPhase {
         // server-side statement with a generic plan; under the lock it is only executed.
         pg.setPrepareThreshold(1);
         try {
-            warmUp(c, t, carriers);
-            return lockAndSwap(c, t, replayer, fingerprint, carriers, lockTimeout, lockAttempts);
+            CatalogReads.Recorded<Reading> ahead = readAhead(c, t, carriers);
+            return lockAndSwap(c, t, replayer, fingerprint, carriers, ahead, lockTimeout, lockAttempts);
         } finally {
             pg.setPrepareThreshold(threshold);
         }
     }
 
-    private static Attempt lockAndSwap(Connection c, RepackTable t, Replayer replayer, String fingerprint,
-                                       List<Carrier> carriers, Duration lockTimeout, int lockAttempts) throws SQLException {
+    private static Attempt lockAndSwap(Connection c, RepackTable t, Replayer replayer, String fingerprint, List<Carrier> carriers,
+                                       CatalogReads.Recorded<Reading> ahead, Duration lockTimeout, int lockAttempts)
+            throws SQLException {
         c.setAutoCommit(false);
         long start = System.nanoTime();
         long locked = 0;
@@ -80,56 +84,68 @@ final class SwapPhase {
             long budget = linked ? Math.min(lockTimeout.toMillis(), deadlockTimeoutMs(c) * 4 / 5) : lockTimeout.toMillis();
             AppLock.settings(st, budget);
             time.lap("before lock");
-            // A partition: its partitioned table first, in the order queries lock them.
-            st.execute("LOCK TABLE " + (parent.isPresent() ? parent.get().qualified() + ", " : "") + t.original()
-                    + " IN ACCESS EXCLUSIVE MODE");
+            // A partition: its partitioned table first, in the order queries lock them. The name must
+            // still be the table the repack started on, asked in the same round trip.
+            long oidNow = lockAndIdentify(c, "LOCK TABLE " + (parent.isPresent() ? parent.get().qualified() + ", " : "")
+                    + t.original() + " IN ACCESS EXCLUSIVE MODE", t);
             locked = System.nanoTime();
             time.lap("lock wait");
             if (linked) {
-                long left = Math.max(10, budget - (locked - start) / 1_000_000);
-                st.execute("SET LOCAL lock_timeout = " + left);
+                List<String> locks = new ArrayList<>();
+                locks.add("SET LOCAL lock_timeout = " + Math.max(10, budget - (locked - start) / 1_000_000));
                 if (!exclusive.isEmpty()) {
-                    st.execute("LOCK TABLE " + String.join(", ", exclusive) + " IN ACCESS EXCLUSIVE MODE");
+                    locks.add("LOCK TABLE " + String.join(", ", exclusive) + " IN ACCESS EXCLUSIVE MODE");
                 }
                 if (!related.referenced().isEmpty()) {
-                    st.execute("LOCK TABLE " + String.join(", ", related.referenced()) + " IN SHARE ROW EXCLUSIVE MODE");
+                    locks.add("LOCK TABLE " + String.join(", ", related.referenced()) + " IN SHARE ROW EXCLUSIVE MODE");
                 }
-                // Later waits count against the same budget: the trial drop of the old table below
-                // raises the referenced tables' lock to ACCESS EXCLUSIVE (its foreign keys' triggers
-                // there), and waits for their readers while the table is held.
-                st.execute("SET LOCAL lock_timeout = " + Math.max(10, budget - (System.nanoTime() - start) / 1_000_000));
+                run(st, locks);
                 time.lap("linked locks");
             }
             long waitMs = (locked - start) / 1_000_000;
             LOG.info("{}: swap attempt {}: ACCESS EXCLUSIVE lock obtained after {} ms", t.display(), lockAttempts, waitMs);
-            checkIdentity(c, t);
-            time.lap("identity");
+            if (oidNow != t.ref().oid()) {
+                throw RpclException.failed("Table " + t.display() + " was renamed or replaced while it was being repacked;"
+                        + " the repack was abandoned. Run abort_repack, then repack_tables again.");
+            }
             long replayed = replayer.replayInTransaction(c, 0).logRows();
             time.lap("replay");
-            if (!fingerprint.equals(TableShape.fingerprint(c, t.ref().oid()))) {
+            // After the replay: the copy's NOT VALID checks, applied while reading, must not meet replayed rows.
+            Reading reading;
+            boolean held = ahead != null && ahead.stillHolds(c);
+            if (held) {
+                reading = ahead.value();
+                time.lap("catalog check");
+            } else {
+                if (ahead != null) {
+                    LOG.info("{}: the catalog changed since it was read ahead of the lock; reading it again under the lock",
+                            t.display());
+                }
+                reading = read(c, t, carriers);
+                time.lap("capture");
+            }
+            if (!fingerprint.equals(reading.fingerprint())) {
                 throw RpclException.failed("The definition of " + t.display() + " (columns, indexes or constraints) changed"
                         + " while it was being repacked, so the copy no longer matches it; the repack was abandoned."
                         + " Run repack_tables again to repack it with its new definition.");
             }
-            time.lap("fingerprint");
-            run(st, CopyPhase.notValidChecks(c, t));
-            time.lap("not valid checks");
-            SwapTimings perCarrier = new SwapTimings();
-            List<Carried> parts = new ArrayList<>();
-            for (Carrier carrier : carriers) {
-                parts.add(carrier.capture(c, t.ref()));
-                perCarrier.lap(carrier.getClass().getSimpleName());
+            Carried carried = reading.carried();
+            String owner = reading.owner();
+            // Everything carried over before the move, the move, everything after it, and the trial
+            // drop of the old table: one batch, one round trip.
+            List<String> swap = new ArrayList<>();
+            if (linked) {
+                // Later waits count against the same budget: the trial drop of the old table below
+                // raises the referenced tables' lock to ACCESS EXCLUSIVE (its foreign keys' triggers
+                // there), and waits for their readers while the table is held.
+                swap.add("SET LOCAL lock_timeout = " + Math.max(10, budget - (System.nanoTime() - start) / 1_000_000));
             }
-            Carried carried = Carried.concat(parts);
-            String owner = CopyPhase.ownerStatement(c, t);
-            time.lap("capture");
-            LOG.debug("{}: capture by carrier (ms): {}", t.display(), perCarrier.breakdown());
-            // Everything carried over before the move, the move, and everything after it: one batch.
-            List<String> swap = new ArrayList<>(carried.beforeMove());
+            swap.addAll(carried.beforeMove());
             if (parent.isPresent()) {
                 swap.add("ALTER TABLE " + parent.get().qualified() + " DETACH PARTITION " + t.original());
             }
             String parked = t.parkedName();
+            swap.addAll(reading.parkIndexes());
             swap.addAll(List.of(
                     "ALTER TABLE " + t.original() + " RENAME TO " + Sql.ident(parked),
                     "ALTER TABLE " + Sql.qualified(t.ref().schema(), parked) + " SET SCHEMA " + Sql.ident(HelperSchema.DROP_SCHEMA),
@@ -143,17 +159,28 @@ final class SwapPhase {
                 swap.add(owner);
             }
             swap.addAll(carried.afterMove());
-            run(st, swap);
+            // Never CASCADE: the DROP runs in a savepoint that is rolled back, so no user object is
+            // ever dropped; the real DROP comes after the commit, so that removing the old files
+            // does not count against the lock.
+            String drop = "DROP TABLE " + Sql.qualified(HelperSchema.DROP_SCHEMA, parked);
+            swap.addAll(List.of("SAVEPOINT rpcl_drop_check", drop, "ROLLBACK TO SAVEPOINT rpcl_drop_check"));
+            try {
+                run(st, swap);
+            } catch (StatementFailed e) {
+                if (e.statement().equals(drop) && SqlStates.is(e, SqlStates.DEPENDENT_OBJECTS_STILL_EXIST)) {
+                    throw dependents(t, parked, e);
+                }
+                throw e;
+            }
             time.lap("move");
-            checkDroppable(st, t, parked);
-            time.lap("drop check");
-            RepackState.swapped(c, t, currentOid(c, t), lockAttempts, carried.afterCommit());
+            RepackState.swapped(c, t, lockAttempts, carried.afterCommit());
             time.lap("state");
             c.commit();
             time.lap("commit");
-            long held = (System.nanoTime() - locked) / 1_000_000;
-            LOG.info("{}: ACCESS EXCLUSIVE lock held {} ms ({} statements carried over): {}", t.display(), held,
-                    carried.beforeMove().size() + carried.afterMove().size(), time.breakdown());
+            long heldMs = (System.nanoTime() - locked) / 1_000_000;
+            LOG.info("{}: ACCESS EXCLUSIVE lock held {} ms ({} statements carried over, catalog {}): {}", t.display(), heldMs,
+                    carried.beforeMove().size() + carried.afterMove().size(),
+                    held ? "read ahead and checked under the lock" : "read under the lock", time.breakdown());
             // The old table's foreign keys now, in a moment's transaction of their own (see
             // dropParkedForeignKeys); the old table, the log and the functions by OldTableDrops.
             try {
@@ -165,7 +192,7 @@ final class SwapPhase {
                 LOG.warn("{}: the old table will be dropped when the table is finished: its foreign keys: {}", t.display(),
                         Database.rootMessage(e));
             }
-            return new Attempt(true, waitMs, held, replayed, null);
+            return new Attempt(true, waitMs, heldMs, replayed, null);
         } catch (SQLException e) {
             c.rollback();
             String state = SqlStates.of(e);
@@ -215,29 +242,78 @@ final class SwapPhase {
     }
 
     /**
-     * Reads, without the lock, what the swap reads under it, and throws the answers away. A
-     * session's first reading of a catalog loads its caches, which costs milliseconds per catalog
-     * (a benchmark swap spent 21 of its 73 ms under the lock in its first look at pg_sequence);
-     * read a second time, the same definitions take a fraction of that. Best effort: a failure
-     * here is met again, and reported, under the lock.
+     * What the swap needs to know under the lock: the table's fingerprint, and the statements that
+     * carry over what points at it. Applies the copy's NOT VALID checks on the way, since what the
+     * carriers read of the copy includes them. Must be a function of what it reads through
+     * {@code c} (see {@link CatalogReads}).
      */
-    private static void warmUp(Connection c, RepackTable t, List<Carrier> carriers) throws SQLException {
+    record Reading(String fingerprint, Carried carried, String owner, List<String> parkIndexes) {
+    }
+
+    /** The original's indexes, whose names must not meet those of another old table in sch_repdrop. */
+    private static final String INDEXES = """
+            SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(ic.relname), ic.oid
+              FROM pg_catalog.pg_index i
+              JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+              JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace
+             WHERE i.indrelid = ?
+             ORDER BY ic.oid
+            """;
+
+    private static Reading read(Connection c, RepackTable t, List<Carrier> carriers) throws SQLException {
+        String fingerprint = TableShape.fingerprint(c, t.ref().oid());
+        try (Statement st = c.createStatement()) {
+            for (String check : CopyPhase.notValidChecks(c, t)) {
+                LOG.debug("swap: {}", check);
+                st.execute(check);
+            }
+        }
+        SwapTimings perCarrier = new SwapTimings();
+        List<Carried> parts = new ArrayList<>();
+        for (Carrier carrier : carriers) {
+            parts.add(carrier.capture(c, t.ref()));
+            perCarrier.lap(carrier.getClass().getSimpleName());
+        }
+        LOG.debug("{}: capture by carrier (ms): {}", t.display(), perCarrier.breakdown());
+        // The old table's indexes keep their names when it moves to sch_repdrop, where another old
+        // table of the same name in another schema may still be (its drop is in flight, or
+        // failed): named after their OIDs, they cannot collide.
+        List<String> parkIndexes = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(INDEXES)) {
+            ps.setLong(1, t.ref().oid());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    parkIndexes.add("ALTER INDEX " + rs.getString(1) + " RENAME TO " + Sql.ident("old_idx_" + rs.getLong(2)));
+                }
+            }
+        }
+        return new Reading(fingerprint, Carried.concat(parts), CopyPhase.ownerStatement(c, t), parkIndexes);
+    }
+
+    /**
+     * Reads, without the lock, what the swap reads under it, recording every statement and row
+     * read, so that under the lock one round trip checks it all still holds instead of some
+     * forty (a round trip costs 0.3-1 ms on a busy 2-core machine, most of the lock's time). The
+     * reading is rolled back, then checked once here: this also has PostgreSQL parse and plan
+     * each statement before the lock. Best effort: null when anything fails or the check does not
+     * hold even now, and the swap reads under the lock as before.
+     */
+    private static CatalogReads.Recorded<Reading> readAhead(Connection c, RepackTable t, List<Carrier> carriers) throws SQLException {
         long start = System.nanoTime();
         c.setAutoCommit(false);
         try (Statement st = c.createStatement()) {
             st.execute("SET LOCAL search_path = pg_catalog, pg_temp");
             st.execute("SET LOCAL plan_cache_mode = force_generic_plan");
-            currentOid(c, t);
-            TableShape.fingerprint(c, t.ref().oid());
-            CopyPhase.notValidChecks(c, t);
-            for (Carrier carrier : carriers) {
-                carrier.capture(c, t.ref());
-            }
-            CopyPhase.ownerStatement(c, t);
-            LOG.debug("{}: the swap's catalog reads done once ahead of the lock in {} ms", t.display(),
-                    (System.nanoTime() - start) / 1_000_000);
+            Savepoint before = c.setSavepoint();
+            CatalogReads.Recorded<Reading> recorded = CatalogReads.record(c, rc -> read(rc, t, carriers));
+            c.rollback(before);
+            boolean holds = recorded.stillHolds(c);
+            LOG.debug("{}: the swap's catalog reads done ahead of the lock in {} ms ({} statements, {})", t.display(),
+                    (System.nanoTime() - start) / 1_000_000, recorded.statements(), holds ? "checked" : "cannot be checked");
+            return holds ? recorded : null;
         } catch (SQLException | RpclException e) {
             LOG.debug("{}: reading the catalog ahead of the swap failed: {}", t.display(), e.getMessage());
+            return null;
         } finally {
             c.rollback();
             c.setAutoCommit(true);
@@ -284,63 +360,72 @@ final class SwapPhase {
         } catch (BatchUpdateException e) {
             st.clearBatch();
             SQLException cause = e.getNextException() != null ? e.getNextException() : e;
-            int failed = failedIndex(e.getUpdateCounts(), statements.size());
+            int failed = failedIndex(e, statements);
             String sql = failed < 0 ? "one of " + statements.size() + " statements" : statements.get(failed);
             // Keep the SQLSTATE (a lock timeout here is retried) and say which statement failed.
-            throw new SQLException(Database.rootMessage(cause) + " (while running: " + sql + ")", cause.getSQLState(), e);
+            throw new StatementFailed(Database.rootMessage(cause) + " (while running: " + sql + ")", cause, sql);
         }
     }
 
-    /** The batch ran in order: the first entry not reported as done is the one that failed. */
-    private static int failedIndex(int[] counts, int size) {
+    /** A statement of a batch failed: which one, and the server's own error as the cause. */
+    static final class StatementFailed extends SQLException {
+        private final String statement;
+
+        StatementFailed(String message, SQLException cause, String statement) {
+            super(message, cause.getSQLState(), cause);
+            this.statement = statement;
+        }
+
+        String statement() {
+            return statement;
+        }
+    }
+
+    /**
+     * Which statement of the batch failed. In a transaction pgjdbc reports every entry as failed
+     * (what ran before the error is rolled back with it), but its message names the entry: its
+     * number, the first in the message in every translation, and its text, which confirms it.
+     * -1 when neither tells.
+     */
+    private static int failedIndex(BatchUpdateException e, List<String> statements) {
+        int[] counts = e.getUpdateCounts();
         for (int i = 0; i < counts.length; i++) {
             if (counts[i] == Statement.EXECUTE_FAILED) {
-                return i;
+                Matcher m = FIRST_NUMBER.matcher(String.valueOf(e.getMessage()));
+                if (m.find() && m.group().length() < 6) {
+                    int entry = Integer.parseInt(m.group());
+                    if (entry < statements.size() && e.getMessage().contains(statements.get(entry))) {
+                        return entry;
+                    }
+                }
+                return i == 0 && counts.length > 1 ? -1 : i;
             }
         }
-        return counts.length < size ? counts.length : -1;
+        return counts.length < statements.size() ? counts.length : -1;
     }
 
-    /** The name must still be the table the repack started on: renamed or replaced tables are not swapped. */
-    private static void checkIdentity(Connection c, RepackTable t) throws SQLException {
-        if (currentOid(c, t) != t.ref().oid()) {
-            throw RpclException.failed("Table " + t.display() + " was renamed or replaced while it was being repacked;"
-                    + " the repack was abandoned. Run abort_repack, then repack_tables again.");
-        }
-    }
+    private static final Pattern FIRST_NUMBER = Pattern.compile("\\d+");
 
-    private static long currentOid(Connection c, RepackTable t) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(CURRENT_OID)) {
+    /** Runs the LOCK and, in the same round trip, reads the OID the table's name now has (0: none). */
+    private static long lockAndIdentify(Connection c, String lock, RepackTable t) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(lock + ";\n" + CURRENT_OID)) {
             ps.setString(1, t.ref().schema());
             ps.setString(2, t.ref().name());
-            try (ResultSet rs = ps.executeQuery()) {
+            ps.execute();
+            ps.getMoreResults();
+            try (ResultSet rs = ps.getResultSet()) {
                 return rs.next() ? rs.getLong(1) : 0;
             }
         }
     }
 
-    /** Never CASCADE: an object that still depends on the old table fails the swap and is named. */
-    /**
-     * Proves, under the lock, that the old table can be dropped WITHOUT CASCADE: the DROP runs in
-     * a savepoint that is rolled back, so no user object is ever dropped, and the swap is rolled
-     * back naming the dependents when it fails. The real DROP comes right after the commit: the
-     * unlinking of the old table's files then no longer counts against the exclusive lock.
-     */
-    private static void checkDroppable(Statement st, RepackTable t, String parked) throws SQLException {
-        st.execute("SAVEPOINT rpcl_drop_check");
-        try {
-            st.execute("DROP TABLE " + Sql.qualified(HelperSchema.DROP_SCHEMA, parked));
-            st.execute("ROLLBACK TO SAVEPOINT rpcl_drop_check");
-        } catch (SQLException e) {
-            if (!SqlStates.is(e, SqlStates.DEPENDENT_OBJECTS_STILL_EXIST)) {
-                throw e;
-            }
-            String detail = e instanceof PSQLException p && p.getServerErrorMessage() != null
-                    && p.getServerErrorMessage().getDetail() != null
-                    ? p.getServerErrorMessage().getDetail().replace('\n', ';').replace("sch_repdrop." + parked, t.display())
-                    : Database.rootMessage(e);
-            throw RpclException.failed("Cannot swap " + t.display() + ": objects that rpcl cannot recreate depend on it ("
-                    + detail + "). Nothing was changed; drop or alter those objects, or leave the table out of the configuration.", e);
-        }
+    /** The trial drop of the old table failed: name what depends on it, say nothing was changed. */
+    private static RpclException dependents(RepackTable t, String parked, StatementFailed e) {
+        String detail = e.getCause() instanceof PSQLException p && p.getServerErrorMessage() != null
+                && p.getServerErrorMessage().getDetail() != null
+                ? p.getServerErrorMessage().getDetail().replace('\n', ';').replace("sch_repdrop." + parked, t.display())
+                : Database.rootMessage(e);
+        return RpclException.failed("Cannot swap " + t.display() + ": objects that rpcl cannot recreate depend on it ("
+                + detail + "). Nothing was changed; drop or alter those objects, or leave the table out of the configuration.", e);
     }
 }

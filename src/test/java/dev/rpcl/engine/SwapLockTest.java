@@ -328,6 +328,91 @@ class SwapLockTest {
         }
     }
 
+    /**
+     * The swap reads the catalog ahead of its lock and, under it, checks in one round trip that
+     * nothing it read has changed. GRANT takes no lock on the table, so a grant made while the
+     * swap waits for its lock lands after that reading: the check must see it, and the catalog is
+     * read again under the lock, so the grant is on the new table. With nothing changed, the
+     * next repack only checks.
+     */
+    @Test
+    @Timeout(120)
+    void aGrantMadeWhileTheSwapWaitsForItsLockIsCarriedOver() throws Exception {
+        db.execute("CREATE TABLE t_granted (id int PRIMARY KEY, v text)",
+                "INSERT INTO t_granted SELECT i, md5(i::text) FROM generate_series(1, 2000) i");
+        configure("t_granted", "5s", "nothing");
+        String before = oid("t_granted");
+        try (Connection reader = idleReader("t_granted")) {
+            CompletableFuture<CliRun> run = CompletableFuture.supplyAsync(() -> CliRun.run(home, "repack_tables"));
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!"1".equals(db.scalar("SELECT count(*) FROM pg_locks WHERE NOT granted AND mode = 'AccessExclusiveLock'"
+                    + " AND relation = 'public.t_granted'::regclass")) && System.nanoTime() < until) {
+                Thread.sleep(20);
+            }
+            db.execute("GRANT SELECT (v) ON t_granted TO PUBLIC", "GRANT UPDATE ON t_granted TO PUBLIC");
+            reader.rollback();
+            CliRun done = run.get(60, TimeUnit.SECONDS);
+            assertEquals(0, done.exitCode(), done::toString);
+        }
+        assertNotEquals(before, oid("t_granted"), "swapped");
+        assertEquals("true|true", db.scalar("SELECT has_column_privilege('public', 'public.t_granted', 'v', 'SELECT')"
+                + " || '|' || has_table_privilege('public', 'public.t_granted', 'UPDATE')"), "the grants made during the wait");
+        assertTrue(log().contains("the catalog changed since it was read ahead of the lock; reading it again under the lock"));
+        assertTrue(log().contains("catalog read under the lock)"));
+
+        CliRun again = CliRun.run(home, "repack_tables");
+        assertEquals(0, again.exitCode(), again::toString);
+        assertTrue(log().contains("catalog read ahead and checked under the lock)"), "nothing changed: only checked");
+        assertEquals("true|true", db.scalar("SELECT has_column_privilege('public', 'public.t_granted', 'v', 'SELECT')"
+                + " || '|' || has_table_privilege('public', 'public.t_granted', 'UPDATE')"));
+    }
+
+    /**
+     * An identity sequence goes to sch_repdrop with its old table. Two tables of the same name in
+     * two schemas have identity sequences of the same name; while the first old table is still
+     * there (its drop refused here by an event trigger, as a slow or failed drop would leave it),
+     * the second swap must not collide with it, and both keep their sequences' values.
+     */
+    @Test
+    @Timeout(120)
+    void twoIdentitySequencesOfTheSameNameAreParkedSideBySide() throws Exception {
+        db.execute("CREATE SCHEMA s_one", "CREATE SCHEMA s_two", "CREATE TABLE parked_drop_refused (why text)",
+                "INSERT INTO parked_drop_refused VALUES ('slow drop')");
+        for (String schema : java.util.List.of("s_one", "s_two")) {
+            db.execute("CREATE TABLE " + schema + ".t_twin (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text)",
+                    "INSERT INTO " + schema + ".t_twin (v) SELECT md5(i::text) FROM generate_series(1, 3000) i",
+                    "DELETE FROM " + schema + ".t_twin WHERE id % 3 = 0");
+        }
+        db.writeConfig(home, "default", "main", """
+                tables = ['s_one.t_twin', 's_two.t_twin']
+                lock_timeout = "200ms"
+                check_time = "0"
+                """);
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        db.executeAsAdmin("""
+                CREATE FUNCTION public.refuse_parked_drop() RETURNS event_trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  IF current_query() LIKE 'DROP TABLE IF EXISTS "sch_repdrop"%' AND EXISTS (SELECT 1 FROM public.parked_drop_refused) THEN
+                    RAISE EXCEPTION 'refused by the test';
+                  END IF;
+                END $$""", "CREATE EVENT TRIGGER refuse_parked_drop ON ddl_command_start EXECUTE FUNCTION public.refuse_parked_drop()");
+        try {
+            CliRun run = CliRun.run(home, "repack_tables");
+            assertEquals("2", db.scalar("SELECT count(*) FROM pg_class WHERE relnamespace = 'sch_repdrop'::regnamespace"
+                    + " AND relkind = 'S'"), run::toString);
+            for (String schema : java.util.List.of("s_one", "s_two")) {
+                assertEquals("3000", db.scalar("SELECT last_value FROM " + schema + ".t_twin_id_seq"), run::toString);
+                db.execute("INSERT INTO " + schema + ".t_twin (v) VALUES ('next')");
+                assertEquals("3001", db.scalar("SELECT max(id) FROM " + schema + ".t_twin"));
+            }
+        } finally {
+            db.executeAsAdmin("DROP EVENT TRIGGER refuse_parked_drop", "DROP FUNCTION public.refuse_parked_drop()");
+        }
+        db.execute("DELETE FROM parked_drop_refused");
+        CliRun finish = CliRun.run(home, "abort_repack");
+        assertEquals("0", db.scalar("SELECT count(*) FROM pg_class WHERE relnamespace = 'sch_repdrop'::regnamespace"), finish::toString);
+    }
+
     /** When the first log line containing {@code text} was written. */
     private java.time.LocalDateTime logTime(String text) throws Exception {
         String line = log().lines().filter(l -> l.contains(text)).findFirst().orElseThrow(() -> new AssertionError("no log line: " + text));

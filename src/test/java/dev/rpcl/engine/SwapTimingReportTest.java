@@ -52,9 +52,9 @@ class SwapTimingReportTest {
         assertTrue(run.out().contains("lock held"), run::toString);
         assertTrue(Pattern.compile("public\\.measured\\b.*\\b\\d+ ms").matcher(run.out()).find(), run::toString);
         List<String> log = Files.readAllLines(home.resolve("logs").resolve("repack_default.log"));
-        Pattern breakdown = Pattern.compile("public\\.measured: ACCESS EXCLUSIVE lock held \\d+ ms \\(\\d+ statements carried over\\):"
-                + " .*lock wait [\\d.]+, .*replay [\\d.]+, fingerprint [\\d.]+, .*capture [\\d.]+, move [\\d.]+,"
-                + " drop check [\\d.]+, state [\\d.]+, commit [\\d.]+");
+        Pattern breakdown = Pattern.compile("public\\.measured: ACCESS EXCLUSIVE lock held \\d+ ms \\(\\d+ statements carried over,"
+                + " catalog read ahead and checked under the lock\\): .*lock wait [\\d.]+, .*replay [\\d.]+, catalog check [\\d.]+,"
+                + " move [\\d.]+, state [\\d.]+, commit [\\d.]+");
         assertTrue(log.stream().anyMatch(l -> breakdown.matcher(l).find()), () -> String.join("\n", log));
         Pattern perCarrier = Pattern.compile("public\\.measured: capture by carrier \\(ms\\): .*Privileges [\\d.]+, .*Triggers [\\d.]+");
         assertTrue(log.stream().anyMatch(l -> perCarrier.matcher(l).find()), "debug: the capture, carrier by carrier");
