@@ -94,7 +94,8 @@ final class CatalogReads {
             }
             StringBuilder sql = new StringBuilder("SAVEPOINT " + SAVEPOINT);
             for (Entry e : entries) {
-                sql.append(";\n").append(e.sql);
+                // On a line of its own: a statement that ends in a -- comment still ends there.
+                sql.append("\n;\n").append(e.sql);
             }
             boolean holds;
             try (PreparedStatement ps = c.prepareStatement(sql.toString())) {

@@ -352,11 +352,12 @@ final class SwapPhase {
             return;
         }
         for (String sql : statements) {
-            LOG.debug("swap: {}", sql);
             st.addBatch(sql);
         }
         try {
             st.executeBatch();
+            // Logged once it ran: writing the log line by line would lengthen the lock.
+            LOG.debug("swap: ran {} statement(s):\n  {}", statements.size(), String.join(";\n  ", statements));
         } catch (BatchUpdateException e) {
             st.clearBatch();
             SQLException cause = e.getNextException() != null ? e.getNextException() : e;

@@ -282,20 +282,12 @@ class SwapLockTest {
     void anOldForeignKeyThatCannotBeDroppedLeavesTheTableUnfinishedUntilTheReferencedTableIsFree() throws Exception {
         db.execute("CREATE TABLE t_lender (id int PRIMARY KEY)", "INSERT INTO t_lender SELECT generate_series(1, 10)",
                 "CREATE TABLE t_loan (id int PRIMARY KEY, lender_id int REFERENCES t_lender)",
-                "INSERT INTO t_loan SELECT i, i % 10 + 1 FROM generate_series(1, 2000) i",
-                "CREATE TABLE fk_drop_refused (why text)", "INSERT INTO fk_drop_refused VALUES ('a reader got in first')");
+                "INSERT INTO t_loan SELECT i, i % 10 + 1 FROM generate_series(1, 2000) i");
         configure("t_loan", "200ms", "nothing");
-        db.executeAsAdmin("""
-                CREATE FUNCTION public.refuse_fk_drop() RETURNS event_trigger LANGUAGE plpgsql AS $$
-                BEGIN
-                  IF current_query() LIKE '%sch_repdrop%DROP CONSTRAINT%' AND EXISTS (SELECT 1 FROM public.fk_drop_refused) THEN
-                    RAISE EXCEPTION 'refused by the test';
-                  END IF;
-                END $$""", "CREATE EVENT TRIGGER refuse_fk_drop ON ddl_command_start EXECUTE FUNCTION public.refuse_fk_drop()");
         String parkedKeys = "SELECT count(*) FROM pg_constraint WHERE contype = 'f'"
                 + " AND conrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'sch_repdrop'::regnamespace)";
         String status = "SELECT v_status FROM sch_repcloud.t_table_repack WHERE v_old_table_name = 't_loan'";
-        try {
+        try (AutoCloseable refusal = refuseDdl("refuse_fk_drop", "%sch_repdrop%DROP CONSTRAINT%", "fk_drop_refused")) {
             String before = oid("t_loan");
             CliRun first = CliRun.run(home, "repack_tables");
             String swappedOid = oid("t_loan");
@@ -323,8 +315,6 @@ class SwapLockTest {
                     "the old table is gone");
             assertEquals("complete", db.scalar(status));
             assertEquals("2000", db.scalar("SELECT count(*) FROM t_loan"));
-        } finally {
-            db.executeAsAdmin("DROP EVENT TRIGGER refuse_fk_drop", "DROP FUNCTION public.refuse_fk_drop()");
         }
     }
 
@@ -376,8 +366,7 @@ class SwapLockTest {
     @Test
     @Timeout(120)
     void twoIdentitySequencesOfTheSameNameAreParkedSideBySide() throws Exception {
-        db.execute("CREATE SCHEMA s_one", "CREATE SCHEMA s_two", "CREATE TABLE parked_drop_refused (why text)",
-                "INSERT INTO parked_drop_refused VALUES ('slow drop')");
+        db.execute("CREATE SCHEMA s_one", "CREATE SCHEMA s_two");
         for (String schema : java.util.List.of("s_one", "s_two")) {
             db.execute("CREATE TABLE " + schema + ".t_twin (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text)",
                     "INSERT INTO " + schema + ".t_twin (v) SELECT md5(i::text) FROM generate_series(1, 3000) i",
@@ -389,14 +378,7 @@ class SwapLockTest {
                 check_time = "0"
                 """);
         assertEquals(0, CliRun.run(home, "create_schema").exitCode());
-        db.executeAsAdmin("""
-                CREATE FUNCTION public.refuse_parked_drop() RETURNS event_trigger LANGUAGE plpgsql AS $$
-                BEGIN
-                  IF current_query() LIKE 'DROP TABLE IF EXISTS "sch_repdrop"%' AND EXISTS (SELECT 1 FROM public.parked_drop_refused) THEN
-                    RAISE EXCEPTION 'refused by the test';
-                  END IF;
-                END $$""", "CREATE EVENT TRIGGER refuse_parked_drop ON ddl_command_start EXECUTE FUNCTION public.refuse_parked_drop()");
-        try {
+        try (AutoCloseable refusal = refuseDdl("refuse_parked_drop", "DROP TABLE IF EXISTS \"sch_repdrop\"%", "parked_drop_refused")) {
             CliRun run = CliRun.run(home, "repack_tables");
             assertEquals("2", db.scalar("SELECT count(*) FROM pg_class WHERE relnamespace = 'sch_repdrop'::regnamespace"
                     + " AND relkind = 'S'"), run::toString);
@@ -405,12 +387,26 @@ class SwapLockTest {
                 db.execute("INSERT INTO " + schema + ".t_twin (v) VALUES ('next')");
                 assertEquals("3001", db.scalar("SELECT max(id) FROM " + schema + ".t_twin"));
             }
-        } finally {
-            db.executeAsAdmin("DROP EVENT TRIGGER refuse_parked_drop", "DROP FUNCTION public.refuse_parked_drop()");
         }
-        db.execute("DELETE FROM parked_drop_refused");
         CliRun finish = CliRun.run(home, "abort_repack");
         assertEquals("0", db.scalar("SELECT count(*) FROM pg_class WHERE relnamespace = 'sch_repdrop'::regnamespace"), finish::toString);
+    }
+
+    /**
+     * An event trigger that makes DDL whose text is LIKE {@code pattern} fail while the table
+     * {@code flag} has a row (delete it to let the DDL through); closing drops the trigger.
+     */
+    private static AutoCloseable refuseDdl(String name, String pattern, String flag) {
+        db.execute("CREATE TABLE " + flag + " (why text)", "INSERT INTO " + flag + " VALUES ('refused by the test')");
+        db.executeAsAdmin("""
+                CREATE FUNCTION public.%1$s() RETURNS event_trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  IF current_query() LIKE '%2$s' AND EXISTS (SELECT 1 FROM public.%3$s) THEN
+                    RAISE EXCEPTION 'refused by the test';
+                  END IF;
+                END $$""".formatted(name, pattern.replace("'", "''"), flag),
+                "CREATE EVENT TRIGGER " + name + " ON ddl_command_start EXECUTE FUNCTION public." + name + "()");
+        return () -> db.executeAsAdmin("DROP EVENT TRIGGER " + name, "DROP FUNCTION public." + name + "()");
     }
 
     /** When the first log line containing {@code text} was written. */
