@@ -20,8 +20,12 @@ public interface Carrier {
     }
 
     /**
-     * Reads the definitions and returns the statements that recreate them. Called inside the
-     * swap transaction, with the original locked, so what it reads is exactly what exists.
+     * Reads the definitions and returns the statements that recreate them. The swap calls it
+     * ahead of its lock and, under the lock, only checks that every query it ran returns the
+     * same rows (or calls it again if not), so it must be a function of what it reads through
+     * {@code c}: catalog definitions, never data that moves while the table is locked (a
+     * sequence's value is copied by a statement it returns, not read), nor the clock. It may run
+     * statements without a result (SET LOCAL); they are run again by the check.
      */
     Carried capture(Connection c, TableRef table) throws SQLException;
 

@@ -308,6 +308,7 @@ final class TableRepack {
                     cfg.lockTimeout())) {
                 a = SwapPhase.attempt(c, t, replayer, fingerprint, opts.carriers(), cfg.lockTimeout(), lockAttempts);
             }
+            rowsReplayed += a.replayedAhead();
             if (a.swapped()) {
                 rowsReplayed += a.replayedRows();
                 lockHeldMs = a.heldMs();
