@@ -6,7 +6,7 @@ contender_setup() { # contender db dir
     local contender=$1 db=$2 dir=$3
     case $contender in
         pg_repack) su_psql "$db" -c "CREATE EXTENSION pg_repack" ;;
-        rpcl)
+        rpcl | rpcl_base)
             rpcl_write_config "$db"
             rm -f "$RPCL_HOME/logs/repack_bench.log"
             REPCLOUD_HOME="$RPCL_HOME" "$ROOT_DIR/scripts/rpcl" create_schema --config bench >"$dir/rpcl-create_schema.out" 2>&1 \
@@ -25,6 +25,10 @@ contender_run() { # contender db dir
         rpcl)
             REPCLOUD_HOME="$RPCL_HOME" timeout "$RUN_TIMEOUT" "$ROOT_DIR/scripts/rpcl" repack_tables --config bench --debug >"$dir/rpcl.out" 2>&1
             ;;
+        rpcl_base)
+            RPCL_JAR=$RPCL_BASE_JAR REPCLOUD_HOME="$RPCL_HOME" timeout "$RUN_TIMEOUT" "$ROOT_DIR/scripts/rpcl" repack_tables \
+                --config bench --debug >"$dir/rpcl_base.out" 2>&1
+            ;;
         pg_repack)
             timeout "$RUN_TIMEOUT" pg_repack -h "$PGHOST" -p "$PGPORT" -U "$SUPERUSER" -d "$db" -t public.bench_item $PG_REPACK_ARGS >"$dir/pg_repack.out" 2>&1
             ;;
@@ -42,6 +46,7 @@ contender_run() { # contender db dir
 contender_label() {
     case $1 in
         rpcl) echo "rpcl" ;;
+        rpcl_base) echo "rpcl, base build" ;;
         pg_repack) echo "pg_repack" ;;
         vacuum_full) echo "VACUUM FULL" ;;
         none) echo "no repack (baseline)" ;;

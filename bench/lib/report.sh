@@ -100,6 +100,7 @@ machine_section() {
     echo "- Load average (1, 5, 15 min) when the run started: $LOAD_START; when it ended: $(cut -d' ' -f1-3 /proc/loadavg) (other processes share the machine)"
     echo "- PostgreSQL: $(su_value postgres "SELECT version()" | cut -d, -f1), on $PGHOST:$PGPORT; $settings"
     echo "- rpcl: ${RPCL_JAR:-$(cd "$ROOT_DIR" && git describe --always --dirty 2>/dev/null || echo unknown)} ($(REPCLOUD_HOME="$RPCL_HOME" "$ROOT_DIR/scripts/rpcl" --version 2>/dev/null | head -n 1 || echo "no jar")), run as the non-superuser $OWNER with --debug; settings: ${RPCL_SETTINGS[*]:-defaults}"
+    has "$CONTENDERS" rpcl_base && echo "- rpcl, base build: $RPCL_BASE_JAR ($(RPCL_JAR=$RPCL_BASE_JAR "$ROOT_DIR/scripts/rpcl" --version 2>/dev/null | head -n 1)), run the same way"
     echo "- pg_repack: $(pg_repack --version 2>/dev/null || echo "not installed"), run as $SUPERUSER ${PG_REPACK_ARGS:+with $PG_REPACK_ARGS}"
     echo "- VACUUM FULL: \`VACUUM (FULL, ANALYZE)\` as $OWNER (rpcl and pg_repack analyze too)"
     echo "- Probe: 1 session at $PROBE_RATE tps, a primary-key SELECT and UPDATE per transaction"
@@ -150,7 +151,7 @@ idle_section() {
     echo "|---|---:|---:|---:|---:|"
     local c
     for c in ${CONTENDERS//,/ }; do
-        echo "| $(contender_label "$c") | $(idle_range "$c" wall_s) | $(idle_range "$c" probe_max_ms) | $(idle_range "$c" probe_p99_ms) | $([ "$c" = rpcl ] && idle_range rpcl rpcl_lock_held_ms) |"
+        echo "| $(contender_label "$c") | $(idle_range "$c" wall_s) | $(idle_range "$c" probe_max_ms) | $(idle_range "$c" probe_p99_ms) | $([[ $c == rpcl* ]] && idle_range "$c" rpcl_lock_held_ms) |"
     done
     echo
 }
@@ -175,7 +176,7 @@ load_section() { # scenario title
 
 rpcl_section() {
     local run any=no
-    for run in "${RUNS[@]}"; do [ "$(get_r "$run" contender)" = rpcl ] && any=yes; done
+    for run in "${RUNS[@]}"; do [[ $(get_r "$run" contender) == rpcl* ]] && any=yes; done
     [ "$any" = yes ] || return 0
     echo "## 4. rpcl's own numbers"
     echo
@@ -205,7 +206,7 @@ rpcl_section() {
     echo "| run | status | rows copied | rows replayed | largest catch-up: rows | ms | rows/s | all batches: rows/s | lock wait ms | lock held ms | lock attempts | step timings ms |"
     echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
     for run in "${RUNS[@]}"; do
-        [ "$(get_r "$run" contender)" = rpcl ] || continue
+        [[ $(get_r "$run" contender) == rpcl* ]] || continue
         echo "| $run | $(get_r "$run" status) | $(get_r "$run" rpcl_rows_copied) | $(get_r "$run" rpcl_rows_replayed) | $(get_r "$run" rpcl_log_drain_rows) | $(get_r "$run" rpcl_log_drain_ms) | $(num "$(replay_rate "$run")" 0) | $(num "$(replay_rate "$run" batches)" 0) | $(get_r "$run" rpcl_log_lock_wait_ms) | $(lock_held "$run") | $(get_r "$run" rpcl_lock_attempts) | \`$(get_r "$run" rpcl_timings)\` |"
     done
     echo
