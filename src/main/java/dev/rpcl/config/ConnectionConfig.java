@@ -43,8 +43,10 @@ public record ConnectionConfig(
         m.put("user", user);
         m.put("password", password == null ? "(from PGPASSWORD or the password file)" : "********");
         m.put("sslmode", sslmode.configValue());
-        m.put("schemas", schemas.isEmpty() ? "(all)" : String.join(", ", schemas));
-        m.put("tables", tables.isEmpty() ? "(all)" : String.join(", ", tables));
+        // The lists add up; one empty list means "all" only when the other is empty too.
+        String none = schemas.isEmpty() && tables.isEmpty() ? "(all)" : "(none)";
+        m.put("schemas", schemas.isEmpty() ? none : String.join(", ", schemas));
+        m.put("tables", tables.isEmpty() ? none : String.join(", ", tables));
         m.put("max_replay_rows", Integer.toString(maxReplayRows));
         m.put("lock_timeout", Durations.format(lockTimeout));
         m.put("check_time", Durations.format(checkTime));

@@ -249,6 +249,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void showConnectionsSaysAllOnlyWhenNeitherSchemasNorTablesAreListed() throws IOException {
+        ConnectionConfig both = load("[connections.a]\nuser = \"u\"\ndatabase = \"d\"\n").select("a").get(0);
+        assertEquals("(all)", both.describe().get("schemas"));
+        assertEquals("(all)", both.describe().get("tables"));
+        ConnectionConfig tables = load("[connections.a]\nuser = \"u\"\ndatabase = \"d\"\nschemas = []\ntables = ['public.orders']\n")
+                .select("a").get(0);
+        assertEquals("(none)", tables.describe().get("schemas"), "only the tables listed are repacked");
+        assertEquals("public.orders", tables.describe().get("tables"));
+    }
+
+    @Test
     void smtpPasswordStaysOutOfTheEmailConfigsText() throws IOException {
         RpclConfig config = load("[notifier.email]\nsmtp_password = \"m4ilpw\"\n");
         assertFalse(config.notifier().toString().contains("m4ilpw"), config.notifier().toString());
