@@ -65,6 +65,13 @@ class CatalogReadsTest {
         }
     }
 
+    private static String workMem(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SHOW work_mem")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
     private static <T> boolean holdsAfter(CatalogReads.Reading<T> reading, String... changes) throws SQLException {
         try (Connection c = db.ownerConnection()) {
             c.setAutoCommit(false);
@@ -85,10 +92,7 @@ class CatalogReadsTest {
             assertEquals(List.of("1=one", "2=two", "3=three"), recorded.value());
             assertEquals(2, recorded.statements(), "the SET LOCAL and the query");
             assertTrue(recorded.stillHolds(c));
-            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SHOW work_mem")) {
-                rs.next();
-                assertEquals("8MB", rs.getString(1), "the statements without a result ran again");
-            }
+            assertEquals("8MB", workMem(c), "the statements without a result ran again");
             c.rollback();
         }
     }
@@ -119,10 +123,7 @@ class CatalogReadsTest {
             c.rollback();
             db.execute("UPDATE kv SET v = 'drei' WHERE k = 3");
             assertFalse(recorded.stillHolds(c));
-            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SHOW work_mem")) {
-                rs.next();
-                assertEquals("4MB", rs.getString(1), "the SET LOCAL was rolled back with the check");
-            }
+            assertEquals("4MB", workMem(c), "the SET LOCAL was rolled back with the check");
             c.rollback();
         }
     }

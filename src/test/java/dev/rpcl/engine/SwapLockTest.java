@@ -59,6 +59,13 @@ class SwapLockTest {
         assertEquals(0, CliRun.run(home, "create_schema").exitCode());
     }
 
+    /** A parent of 10 rows and a child of 2000 rows with a foreign key to it. */
+    private static void parentAndChild(String parent, String child) {
+        db.execute("CREATE TABLE " + parent + " (id int PRIMARY KEY)", "INSERT INTO " + parent + " SELECT generate_series(1, 10)",
+                "CREATE TABLE " + child + " (id int PRIMARY KEY, parent_id int REFERENCES " + parent + ")",
+                "INSERT INTO " + child + " SELECT i, i % 10 + 1 FROM generate_series(1, 2000) i");
+    }
+
     /** A session that read the table in a transaction it keeps open: ACCESS SHARE held, idle. */
     private static Connection idleReader(String table) throws SQLException {
         Connection c = db.ownerConnection();
@@ -247,9 +254,7 @@ class SwapLockTest {
     @Test
     @Timeout(120)
     void aReaderOfTheReferencedTableHoldsTheSwapForLessThanDeadlockTimeoutNotForLockTimeout() throws Exception {
-        db.execute("CREATE TABLE t_owner (id int PRIMARY KEY)", "INSERT INTO t_owner SELECT generate_series(1, 10)",
-                "CREATE TABLE t_owned (id int PRIMARY KEY, owner_id int REFERENCES t_owner)",
-                "INSERT INTO t_owned SELECT i, i % 10 + 1 FROM generate_series(1, 2000) i");
+        parentAndChild("t_owner", "t_owned");
         configure("t_owned", "5s", "nothing");
         assertEquals("1s", db.scalar("SHOW deadlock_timeout"));
         String before = oid("t_owned");
@@ -280,9 +285,7 @@ class SwapLockTest {
     @Test
     @Timeout(120)
     void anOldForeignKeyThatCannotBeDroppedLeavesTheTableUnfinishedUntilTheReferencedTableIsFree() throws Exception {
-        db.execute("CREATE TABLE t_lender (id int PRIMARY KEY)", "INSERT INTO t_lender SELECT generate_series(1, 10)",
-                "CREATE TABLE t_loan (id int PRIMARY KEY, lender_id int REFERENCES t_lender)",
-                "INSERT INTO t_loan SELECT i, i % 10 + 1 FROM generate_series(1, 2000) i");
+        parentAndChild("t_lender", "t_loan");
         configure("t_loan", "200ms", "nothing");
         String parkedKeys = "SELECT count(*) FROM pg_constraint WHERE contype = 'f'"
                 + " AND conrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'sch_repdrop'::regnamespace)";
