@@ -5,6 +5,8 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.rpcl.RpclException;
 import dev.rpcl.config.ConnectionConfig;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 
 /**
@@ -117,6 +119,22 @@ public final class Database implements AutoCloseable {
             m = t.getMessage();
         }
         return m.replace('\n', ' ').trim();
+    }
+
+    /**
+     * Runs {@code ps}, a multi-statement request (one round trip), and returns the result set of
+     * its last statement, past the update counts of the statements before it.
+     */
+    public static ResultSet lastResultSet(PreparedStatement ps) throws SQLException {
+        ps.execute();
+        while (!ps.getMoreResults() && ps.getUpdateCount() != -1) {
+            // an update count of a statement before the last
+        }
+        ResultSet rs = ps.getResultSet();
+        if (rs == null) {
+            throw new SQLException("the request's last statement returned no rows");
+        }
+        return rs;
     }
 
     /** Sets the application_name repcloud used: "repcloud - Table: schema.table [step]". */

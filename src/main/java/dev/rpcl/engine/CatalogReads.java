@@ -57,7 +57,8 @@ final class CatalogReads {
         boolean complete;
 
         Entry(String sql, TreeMap<Integer, Param> params, boolean query) {
-            this.sql = sql.strip().endsWith(";") ? sql.strip().substring(0, sql.strip().length() - 1) : sql.strip();
+            String s = sql.strip();
+            this.sql = s.endsWith(";") ? s.substring(0, s.length() - 1) : s;
             this.params = params;
             this.query = query;
         }

@@ -293,7 +293,7 @@ public final class RepackEngine {
      */
     private static boolean unfinishedSwap(Connection c, RepackTable t) throws SQLException {
         Optional<RepackState.Row> row = RepackState.find(c, t.ref().schema(), t.ref().name());
-        return row.isPresent() && row.get().step() == Step.VALIDATE && !row.get().status().equals(RepackState.COMPLETE);
+        return row.isPresent() && row.get().step() == Step.VALIDATE;
     }
 
     private List<String> blockers(Connection c, RepackTable t) throws SQLException {

@@ -1,5 +1,6 @@
 package dev.rpcl.engine;
 
+import dev.rpcl.db.Database;
 import dev.rpcl.db.Sql;
 import dev.rpcl.db.SqlStates;
 import java.sql.BatchUpdateException;
@@ -73,11 +74,7 @@ final class Replayer {
                 if (maxRows > 0) {
                     ps.setInt(1, maxRows);
                 }
-                ps.execute();
-                while (!ps.getMoreResults() && ps.getUpdateCount() != -1) {
-                    // the update counts of the first three statements
-                }
-                try (ResultSet rs = ps.getResultSet()) {
+                try (ResultSet rs = Database.lastResultSet(ps)) {
                     rs.next();
                     rows = rs.getLong(1);
                     truncated = rs.getBoolean(2);

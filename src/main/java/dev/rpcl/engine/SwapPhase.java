@@ -39,6 +39,9 @@ final class SwapPhase {
 
     /** How an attempt ended when it did not throw: swapped, or the lock was not obtained. */
     record Attempt(boolean swapped, long waitMs, long heldMs, long replayedRows, long replayedAhead, String lockProblem) {
+        Attempt withReplayedAhead(long rows) {
+            return new Attempt(swapped, waitMs, heldMs, replayedRows, rows, lockProblem);
+        }
     }
 
     private static final String CURRENT_OID = """
@@ -66,8 +69,7 @@ final class SwapPhase {
             long replayedAhead = replayer.replayBatch(c, Readiness.MAX_ROWS_UNDER_LOCK).logRows();
             LOG.debug("{}: replayed {} log rows ahead of the lock in {} ms", t.display(), replayedAhead,
                     (System.nanoTime() - replayStart) / 1_000_000);
-            Attempt a = lockAndSwap(c, t, replayer, fingerprint, carriers, ahead, lockTimeout, lockAttempts);
-            return new Attempt(a.swapped(), a.waitMs(), a.heldMs(), a.replayedRows(), replayedAhead, a.lockProblem());
+            return lockAndSwap(c, t, replayer, fingerprint, carriers, ahead, lockTimeout, lockAttempts).withReplayedAhead(replayedAhead);
         } finally {
             pg.setPrepareThreshold(threshold);
         }
@@ -397,16 +399,17 @@ final class SwapPhase {
      * -1 when neither tells.
      */
     private static int failedIndex(BatchUpdateException e, List<String> statements) {
+        Matcher m = FIRST_NUMBER.matcher(String.valueOf(e.getMessage()));
+        if (m.find() && m.group().length() < 6) {
+            int entry = Integer.parseInt(m.group());
+            if (entry < statements.size() && e.getMessage().contains(statements.get(entry))) {
+                return entry;
+            }
+        }
+        // Outside a transaction the entries that ran report their counts: the first failed one is it.
         int[] counts = e.getUpdateCounts();
         for (int i = 0; i < counts.length; i++) {
             if (counts[i] == Statement.EXECUTE_FAILED) {
-                Matcher m = FIRST_NUMBER.matcher(String.valueOf(e.getMessage()));
-                if (m.find() && m.group().length() < 6) {
-                    int entry = Integer.parseInt(m.group());
-                    if (entry < statements.size() && e.getMessage().contains(statements.get(entry))) {
-                        return entry;
-                    }
-                }
                 return i == 0 && counts.length > 1 ? -1 : i;
             }
         }
@@ -420,9 +423,7 @@ final class SwapPhase {
         try (PreparedStatement ps = c.prepareStatement(lock + ";\n" + CURRENT_OID)) {
             ps.setString(1, t.ref().schema());
             ps.setString(2, t.ref().name());
-            ps.execute();
-            ps.getMoreResults();
-            try (ResultSet rs = ps.getResultSet()) {
+            try (ResultSet rs = Database.lastResultSet(ps)) {
                 return rs.next() ? rs.getLong(1) : 0;
             }
         }
