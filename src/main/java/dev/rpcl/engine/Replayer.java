@@ -83,10 +83,6 @@ final class Replayer {
             if (rows == 0) {
                 return Batch.EMPTY;
             }
-            if (rows > 10_000) {
-                // A temp table has no statistics; with them, big batches get hash joins instead of index loops.
-                st.execute("ANALYZE " + batch);
-            }
             if (truncated) {
                 LOG.info("{}: the original was truncated during the repack; reloading the copy from it", t.display());
                 rows += fillEverything(st);
@@ -127,11 +123,21 @@ final class Replayer {
         return st.executeUpdate(FILL_EVERYTHING.formatted(t.log(), t.keyList(null), batch));
     }
 
-    /** Deletes the batch's keys from the copy and re-reads them from the original, in one round trip. */
+    /**
+     * Deletes the batch's keys from the copy and re-reads them from the original, in one round
+     * trip, one key after the other in key order through the key indexes. Keys in log order land
+     * on random pages of every index; and an analyzed big batch got hash joins that scanned the
+     * whole copy and the whole original for a tenth of their rows. The batch table is never
+     * analyzed (autovacuum does not see temporary tables), so the planner takes the distinct keys
+     * for a few hundred and loops over them; where the copy's key index could not serve the join
+     * it still picks a hash join, which is why no planner setting forces the loop. Measured on the
+     * benchmark's 1M-row table, 126,385 logged changes: 4.2-4.7 s before, 3.7 s in key order.
+     */
     private long applyBatch(Statement st) throws SQLException {
-        st.addBatch("DELETE FROM " + t.copy() + " c USING " + batch + " b WHERE " + t.keyJoin("c", "b"));
+        String keys = "(SELECT DISTINCT " + t.keyList(null) + " FROM " + batch + " ORDER BY " + t.keyList(null) + ") k";
+        st.addBatch("DELETE FROM " + t.copy() + " c USING " + keys + " WHERE " + t.keyJoin("c", "k"));
         st.addBatch("INSERT INTO " + t.copy() + " (" + cols.insert() + ") SELECT " + cols.select()
-                + " FROM ONLY " + t.original() + " o WHERE EXISTS (SELECT 1 FROM " + batch + " b WHERE " + t.keyJoin("o", "b") + ")");
+                + " FROM " + keys + " JOIN ONLY " + t.original() + " o ON " + t.keyJoin("o", "k"));
         try {
             return st.executeBatch()[1];
         } catch (BatchUpdateException e) {
