@@ -212,6 +212,47 @@ rpcl_section() {
     echo
 }
 
+# The replay rates (rows/s of the largest catch-up) of a build's successful replay runs, one a line.
+replay_rates() { # contender
+    local run
+    for run in "${RUNS[@]}"; do
+        [ "$(get_r "$run" scenario)" = replay ] && [ "$(get_r "$run" contender)" = "$1" ] && [ "$(get_r "$run" status)" = ok ] \
+            && replay_rate "$run"
+    done
+    return 0
+}
+
+# Median, min and max of numbers on standard input: "median min max", nothing when there are none.
+median_min_max() {
+    sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[1], v[NR] }'
+}
+
+replay_section() {
+    [ -n "$(contender_rows replay)" ] || [ -n "${REPLAY_BACKLOG:-}" ] || return 0
+    echo "## 5. One backlog replayed by each build"
+    echo
+    echo "A backlog of ${REPLAY_BACKLOG:-?} change-log rows (\`prepare_repack\` by rpcl, then the full-speed workload for"
+    echo "$DURATION s), replayed and swapped by \`repack_tables\` from a copy of the same database, each build in turn."
+    echo
+    echo "| run | status | wall time s | largest catch-up: rows | ms | rows/s | lock held ms | rows intact | schema intact | indexes (amcheck) |"
+    echo "|---|---|---:|---:|---:|---:|---:|---|---|---|"
+    local run c m med lo hi
+    for run in $(contender_rows replay); do
+        echo "| $run | $(get_r "$run" status) | $(num "$(get_r "$run" wall_s)") | $(get_r "$run" rpcl_log_drain_rows) | $(get_r "$run" rpcl_log_drain_ms) | $(num "$(replay_rate "$run")" 0) | $(lock_held "$run") | $(get_r "$run" data_ok) | $(get_r "$run" schema_same) | $(get_r "$run" amcheck) |"
+    done
+    echo
+    for c in rpcl rpcl_base; do
+        m=$(replay_rates "$c" | median_min_max)
+        [ -n "$m" ] || continue
+        read -r med lo hi <<<"$m"
+        echo "- $(contender_label "$c"): median $(num "$med" 0) rows/s ($(num "$lo" 0)-$(num "$hi" 0))"
+    done
+    local a b
+    a=$(replay_rates rpcl | median_min_max | cut -d' ' -f1); b=$(replay_rates rpcl_base | median_min_max | cut -d' ' -f1)
+    [ -n "$a" ] && [ -n "$b" ] && echo "- rpcl against the base build, medians: $(ratio "$a" "$b")x"
+    echo
+}
+
 verdict() { # condition-result(1|0|"") text
     case $1 in
         1) echo "- achieved: $2" ;;
@@ -277,11 +318,15 @@ targets_section() {
         what="during the replay phase of the full-speed run, replay running too"
     fi
     verdict "$(cmp "$tt >= 0.95 * $base" "$tt" "$base")" "workload throughput with rpcl's triggers in place at least 95% of without: $(pct "$tt" "$base") ($what)"
-    local rrun=triggers_rpcl
-    [ "$(get_r $rrun exit)" = 0 ] || rrun=max_rpcl
-    rs=""
-    [ "$(get_r $rrun exit)" = 0 ] && rs=$(replay_rate $rrun)
-    verdict "$(cmp "$rs >= 200000" "$rs")" "replay at least 200,000 logged changes per second: $(num "$rs" 0) rows/s draining a backlog of $(get_r $rrun rpcl_log_drain_rows) rows ($rrun)"
+    rs=$(replay_rates rpcl | median_min_max | cut -d' ' -f1)
+    if [ -n "$rs" ]; then
+        verdict "$(cmp "$rs >= 200000" "$rs")" "replay at least 200,000 logged changes per second: $(num "$rs" 0) rows/s replaying a backlog of ${REPLAY_BACKLOG} rows (median of the replay runs)"
+    else
+        local rrun=triggers_rpcl
+        [ "$(get_r $rrun exit)" = 0 ] || rrun=max_rpcl
+        [ "$(get_r $rrun exit)" = 0 ] && rs=$(replay_rate $rrun)
+        verdict "$(cmp "$rs >= 200000" "$rs")" "replay at least 200,000 logged changes per second: $(num "$rs" 0) rows/s draining a backlog of $(get_r $rrun rpcl_log_drain_rows) rows ($rrun)"
+    fi
     echo
 }
 
@@ -297,6 +342,7 @@ write_reports() {
         has "$SCENARIOS" rate && load_section rate "2. Repack under a verified write workload at $RATE tps"
         has "$SCENARIOS" max && load_section max "3. Repack under a full-speed write workload"
         rpcl_section
+        replay_section
         targets_section
         echo "Wall time: the repack command from start to exit. Probe worst: the longest a"
         echo "one-row SELECT+UPDATE transaction took (from its scheduled start) while the command ran."
