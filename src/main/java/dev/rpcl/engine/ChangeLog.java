@@ -74,7 +74,7 @@ final class ChangeLog {
                 String newKeys = t.keyList("NEW");
                 st.execute(rowFunction(t.function("ins"), "INSERT INTO " + t.log() + " (" + keys + ") VALUES (" + newKeys + ")"));
                 st.execute(rowFunction(t.function("upd"), "INSERT INTO " + t.log() + " (" + keys + ") VALUES (" + oldKeys + ");\n"
-                        + "  IF (" + newKeys + ") IS DISTINCT FROM (" + oldKeys + ") THEN\n    INSERT INTO " + t.log()
+                        + "  IF NOT (" + KeyEquality.of(c, t).join(t, "NEW", "OLD") + ") THEN\n    INSERT INTO " + t.log()
                         + " (" + keys + ") VALUES (" + newKeys + ");\n  END IF"));
                 st.execute(rowFunction(t.function("del"), "INSERT INTO " + t.log() + " (" + keys + ") VALUES (" + oldKeys + ")"));
             } else {
@@ -100,7 +100,10 @@ final class ChangeLog {
         return function(name, body, "");
     }
 
-    /** A partition's row function compares keys with IS DISTINCT FROM, whose operator is found by name: its path is pinned. */
+    /**
+     * A partition's row function runs for every row the application writes; its key comparison
+     * names its operator's schema ({@link KeyEquality}), and its path is pinned all the same.
+     */
     private static String rowFunction(String name, String body) {
         return function(name, body, "SET search_path = pg_catalog, pg_temp ");
     }

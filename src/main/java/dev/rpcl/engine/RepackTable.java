@@ -60,12 +60,6 @@ public record RepackTable(TableRef ref, List<String> keyColumns) {
         return keyColumns.stream().map(k -> prefix + Sql.ident(k)).collect(Collectors.joining(", "));
     }
 
-    /** {@code a.k1 = b.k1 AND a.k2 = b.k2}; key columns are NOT NULL, so = is exact. */
-    public String keyJoin(String a, String b) {
-        return keyColumns.stream().map(k -> a + "." + Sql.ident(k) + " = " + b + "." + Sql.ident(k))
-                .collect(Collectors.joining(" AND "));
-    }
-
     /** A key for pg_try_advisory_lock: 'rpcl' in the high half, the table's OID in the low half. */
     public long advisoryKey() {
         return (0x7270636CL << 32) | ref.oid();

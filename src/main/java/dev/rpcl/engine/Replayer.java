@@ -36,11 +36,13 @@ final class Replayer {
 
     private final RepackTable t;
     private final CopyPhase.ColumnLists cols;
+    private final KeyEquality keyEquality;
     private final String batch;
 
-    Replayer(RepackTable t, CopyPhase.ColumnLists cols) {
+    Replayer(RepackTable t, CopyPhase.ColumnLists cols, KeyEquality keyEquality) {
         this.t = t;
         this.cols = cols;
+        this.keyEquality = keyEquality;
         this.batch = Sql.qualified("pg_temp", "rpcl_batch_" + t.ref().oid());
     }
 
@@ -135,9 +137,9 @@ final class Replayer {
      */
     private long applyBatch(Statement st) throws SQLException {
         String keys = "(SELECT DISTINCT " + t.keyList(null) + " FROM " + batch + " ORDER BY " + t.keyList(null) + ") k";
-        st.addBatch("DELETE FROM " + t.copy() + " c USING " + keys + " WHERE " + t.keyJoin("c", "k"));
+        st.addBatch("DELETE FROM " + t.copy() + " c USING " + keys + " WHERE " + keyEquality.join(t, "c", "k"));
         st.addBatch("INSERT INTO " + t.copy() + " (" + cols.insert() + ") SELECT " + cols.select()
-                + " FROM " + keys + " JOIN ONLY " + t.original() + " o ON " + t.keyJoin("o", "k"));
+                + " FROM " + keys + " JOIN ONLY " + t.original() + " o ON " + keyEquality.join(t, "o", "k"));
         try {
             return st.executeBatch()[1];
         } catch (BatchUpdateException e) {

@@ -126,7 +126,7 @@ final class TableRepack {
         enter(c, Step.COPY);
         cols = CopyPhase.columnLists(c, t, opts.customizer());
         RepackState.columns(c, t, cols);
-        replayer = new Replayer(t, cols);
+        replayer = new Replayer(t, cols, KeyEquality.of(c, t));
         rowsCopied = CopyPhase.copyData(c, t, cols, opts.customizer(), stop);
         RepackState.rowsCopied(c, t, rowsCopied);
         timed(c, Step.COPY, start);
@@ -168,7 +168,7 @@ final class TableRepack {
             cols = CopyPhase.columnLists(c, t, opts.customizer());
             RepackState.columns(c, t, cols);
         }
-        replayer = new Replayer(t, cols);
+        replayer = new Replayer(t, cols, KeyEquality.of(c, t));
         enter(c, Step.REPLAY);
     }
 
