@@ -14,22 +14,36 @@ import org.slf4j.LoggerFactory;
 public final class RunningProcess implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RunningProcess.class);
 
-    private final PidFile.Claim claim;
+    private final PidFile pidFile;
+    private final long pid = ProcessHandle.current().pid();
     private final StopSignal stop = new StopSignal();
     private final CountDownLatch finished = new CountDownLatch(1);
     private final Thread hook;
+    private PidFile.Claim claim;
 
-    private RunningProcess(PidFile.Claim claim) {
-        this.claim = claim;
+    private RunningProcess(PidFile pidFile) {
+        this.pidFile = pidFile;
         this.hook = new Thread(this::onShutdown, "rpcl-stop");
     }
 
-    /** Claims the pid file (or fails: already running) and installs the stop hook. */
+    /**
+     * Installs the stop hook, then claims the pid file (or fails: already running). The hook goes
+     * first because stop_* finds the process by its pid file: a SIGTERM that came after the file
+     * but before the hook ended the JVM at once (the first log line can take a few hundred
+     * milliseconds to set up logging), without its safe point.
+     */
     public static RunningProcess start(PidFile pidFile) {
-        RunningProcess p = new RunningProcess(pidFile.claim());
+        RunningProcess p = new RunningProcess(pidFile);
         Runtime.getRuntime().addShutdownHook(p.hook);
+        try {
+            p.claim = pidFile.claim();
+        } catch (RuntimeException e) {
+            p.finished.countDown(); // a hook already waiting returns: there is no work to finish
+            p.removeHook();
+            throw e;
+        }
         LOG.info("{} of configuration {} running as pid {} (pid file {})", pidFile.kind().command(),
-                pidFile.configName(), p.claim.pid(), pidFile.path());
+                pidFile.configName(), p.pid, pidFile.path());
         return p;
     }
 
@@ -38,7 +52,7 @@ public final class RunningProcess implements AutoCloseable {
     }
 
     public long pid() {
-        return claim.pid();
+        return pid;
     }
 
     private void onShutdown() {
@@ -46,8 +60,7 @@ public final class RunningProcess implements AutoCloseable {
             return;
         }
         stop.request("the process received a termination signal");
-        LOG.info("{} (pid {}) asked to stop: finishing at the next safe point", claim.file().kind().command(),
-                claim.pid());
+        LOG.info("{} (pid {}) asked to stop: finishing at the next safe point", pidFile.kind().command(), pid);
         try {
             finished.await();
         } catch (InterruptedException e) {
@@ -62,12 +75,16 @@ public final class RunningProcess implements AutoCloseable {
             claim.close();
         } finally {
             finished.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // The hook is running or about to: it sees the latch at zero and returns.
-                LOG.debug("Shutdown in progress; {} stopped at a safe point", claim.file().kind().command());
-            }
+            removeHook();
+        }
+    }
+
+    private void removeHook() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // The hook is running or about to: it sees the latch at zero and returns.
+            LOG.debug("Shutdown in progress; {} stopped at a safe point", pidFile.kind().command());
         }
     }
 }

@@ -6,8 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rpcl.RpclException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -62,6 +65,50 @@ class BackgroundTest {
                 "SIGTERM waited for the work to reach its safe point");
     }
 
+    /**
+     * stop_* finds the process by its pid file, so a SIGTERM can come while the process is still
+     * claiming it: the stop hook must be in place by then and wait for the safe point, not let
+     * the JVM end at once. The test holds the pid file's lock, so that the child waits inside its
+     * claim, and sends SIGTERM then.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void aStopWhileThePidFileIsBeingClaimedStillWaitsForTheSafePoint() throws Exception {
+        PidFile file = new PidFile(dir, PidFile.Kind.REPACK, "nightly");
+        Path lockFile = file.path().resolveSibling("." + file.path().getFileName() + ".lock");
+        Process child;
+        try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock held = ch.lock()) {
+            child = new ProcessBuilder(childCommand("REPACK")).redirectErrorStream(true).start();
+            assertTrue(Twins.await(() -> waitsForALock(child.pid()), 30), "the child waits for the pid file's lock");
+            child.destroy();
+            assertFalse(child.waitFor(1, TimeUnit.SECONDS), "SIGTERM waits for the work, which has not even begun");
+        }
+        child.waitFor(30, TimeUnit.SECONDS);
+        assertEquals("the process received a termination signal", Files.readString(dir.resolve("safe-point-" + child.pid())));
+        assertFalse(Files.exists(file.path()), "the child removes its pid file as it exits");
+    }
+
+    /** A blocked lock request shows in /proc/locks as a line with "->" and the waiting pid. */
+    private static boolean waitsForALock(long pid) {
+        try {
+            return Files.readAllLines(Path.of("/proc/locks")).stream()
+                    .anyMatch(l -> l.contains("->") && List.of(l.trim().split("\\s+")).contains(Long.toString(pid)));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The worker's command without setsid: it stays our child, so its exit can be awaited. */
+    private List<String> childCommand(String kind) {
+        List<String> cmd = new java.util.ArrayList<>(Background.command(SleepingWorker.class.getName(),
+                List.of(dir.toString(), kind, "nightly")));
+        if (!cmd.get(0).endsWith("java")) {
+            cmd.remove(0);
+        }
+        return cmd;
+    }
+
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void childThatFailsAtStartIsReportedWithItsOwnError() {
@@ -91,11 +138,7 @@ class BackgroundTest {
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void twoProcessesStartingAtOnceCannotBothClaimThePidFile() throws Exception {
         PidFile file = new PidFile(dir, PidFile.Kind.PREPARE, "nightly");
-        List<String> cmd = new java.util.ArrayList<>(Background.command(SleepingWorker.class.getName(),
-                List.of(dir.toString(), "PREPARE", "nightly")));
-        if (!cmd.get(0).endsWith("java")) {
-            cmd.remove(0); // no setsid: these two stay our children, so their exit codes can be read
-        }
+        List<String> cmd = childCommand("PREPARE");
         Process a = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         Process b = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         try {
