@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
 public final class RepackEngine {
     private static final Logger LOG = LoggerFactory.getLogger(RepackEngine.class);
 
-    /** Connections the engine may use at once: work, advisory lock, index builders, blocker watcher. */
+    /** Connections the engine may use at once: work, advisory lock, blocker watcher, old-table drop, spare. */
     public static final int POOL_SIZE = 6;
 
     /** After a failure the blocker is often still there: try a few times, then make the triggers inert. */

@@ -14,21 +14,20 @@ public record RepackOptions(
         TableCustomizer customizer,
         List<Carrier> carriers,
         int maxSwapAttempts,
-        int maxCatchUpRounds,
-        int indexParallelism) {
+        int maxCatchUpRounds) {
 
     public RepackOptions {
         carriers = List.copyOf(carriers);
-        if (maxSwapAttempts < 1 || maxCatchUpRounds < 1 || indexParallelism < 1) {
-            throw new IllegalArgumentException("attempts, rounds and parallelism must be at least 1");
+        if (maxSwapAttempts < 1 || maxCatchUpRounds < 1) {
+            throw new IllegalArgumentException("attempts and rounds must be at least 1");
         }
     }
 
     public static RepackOptions defaults() {
-        return new RepackOptions(TableCustomizer.NONE, Carriers.all(), 8, 5, 2);
+        return new RepackOptions(TableCustomizer.NONE, Carriers.all(), 8, 5);
     }
 
     public RepackOptions withCustomizer(TableCustomizer c) {
-        return new RepackOptions(c, carriers, maxSwapAttempts, maxCatchUpRounds, indexParallelism);
+        return new RepackOptions(c, carriers, maxSwapAttempts, maxCatchUpRounds);
     }
 }

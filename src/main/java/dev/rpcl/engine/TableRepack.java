@@ -143,7 +143,12 @@ final class TableRepack {
         checkStop();
         start = System.nanoTime();
         enter(c, Step.CREATE_INDICES);
-        IndexPhase.buildAll(db, t, jobs.stream().filter(j -> !j.primary()).toList(), opts.indexParallelism(), stop);
+        for (IndexPhase.IndexJob job : jobs.stream().filter(j -> !j.primary()).toList()) {
+            long built = System.nanoTime();
+            IndexPhase.build(c, job, stop);
+            LOG.info("{}: built index {} in {} ms", t.display(), job.name(), (System.nanoTime() - built) / 1_000_000);
+            checkStop();
+        }
         timed(c, Step.CREATE_INDICES, start);
         LOG.info("{}: built {} index(es) on the copy in {} ms", t.display(), jobs.size(),
                 timings.get(Step.CREATE_PKEY.dbValue()) + timings.get(Step.CREATE_INDICES.dbValue()));

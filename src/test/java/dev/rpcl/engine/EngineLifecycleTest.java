@@ -305,7 +305,7 @@ class EngineLifecycleTest {
             RepackOptions defaults = RepackOptions.defaults();
             RepackOptions swapOnly = new RepackOptions(defaults.customizer(),
                     defaults.carriers().stream().filter(k -> !(k instanceof dev.rpcl.catalog.UnhandledDependents)).toList(),
-                    defaults.maxSwapAttempts(), defaults.maxCatchUpRounds(), defaults.indexParallelism());
+                    defaults.maxSwapAttempts(), defaults.maxCatchUpRounds());
             RepackEngine engine = new RepackEngine(database, swapOnly, () -> false);
             assertEquals(TableResult.Status.PREPARED, engine.prepare(only(engine)).status());
             String before = oid("public.late");
