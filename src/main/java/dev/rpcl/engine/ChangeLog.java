@@ -43,8 +43,11 @@ final class ChangeLog {
     private ChangeLog() {
     }
 
-    /** The log table and the trigger functions; no lock on the original is needed for these. */
-    static void createLogAndFunctions(Connection c, RepackTable t, boolean partition) throws SQLException {
+    /**
+     * The log table and the trigger functions; no lock on the original is needed for these. A
+     * partition's update function compares keys with {@code keyEquality}.
+     */
+    static void createLogAndFunctions(Connection c, RepackTable t, boolean partition, KeyEquality keyEquality) throws SQLException {
         StringBuilder cols = new StringBuilder();
         for (String key : t.keyColumns()) {
             try (PreparedStatement ps = c.prepareStatement(KEY_TYPES)) {
@@ -74,7 +77,7 @@ final class ChangeLog {
                 String newKeys = t.keyList("NEW");
                 st.execute(rowFunction(t.function("ins"), "INSERT INTO " + t.log() + " (" + keys + ") VALUES (" + newKeys + ")"));
                 st.execute(rowFunction(t.function("upd"), "INSERT INTO " + t.log() + " (" + keys + ") VALUES (" + oldKeys + ");\n"
-                        + "  IF NOT (" + KeyEquality.of(c, t).join(t, "NEW", "OLD") + ") THEN\n    INSERT INTO " + t.log()
+                        + "  IF NOT (" + keyEquality.join(t, "NEW", "OLD") + ") THEN\n    INSERT INTO " + t.log()
                         + " (" + keys + ") VALUES (" + newKeys + ");\n  END IF"));
                 st.execute(rowFunction(t.function("del"), "INSERT INTO " + t.log() + " (" + keys + ") VALUES (" + oldKeys + ")"));
             } else {

@@ -103,12 +103,14 @@ final class TableRepack {
         long start = System.nanoTime();
         sessionDefaults(c);
         enter(c, Step.CREATE_TABLE);
+        KeyEquality keyEquality;
         c.setAutoCommit(false);
         try (Statement st = c.createStatement()) {
             st.execute("SET LOCAL search_path = pg_catalog, pg_temp");
             RepackState.storageOptions(c, t, CopyPhase.createCopy(c, t, opts.customizer()));
             partition = dev.rpcl.catalog.PartitionSwap.parentOf(c, t.ref().oid()).isPresent();
-            ChangeLog.createLogAndFunctions(c, t, partition);
+            keyEquality = KeyEquality.of(c, t);
+            ChangeLog.createLogAndFunctions(c, t, partition, keyEquality);
             fingerprint = TableShape.fingerprint(c, t.ref().oid());
             RepackState.fingerprint(c, t, fingerprint);
             c.commit();
@@ -126,7 +128,7 @@ final class TableRepack {
         enter(c, Step.COPY);
         cols = CopyPhase.columnLists(c, t, opts.customizer());
         RepackState.columns(c, t, cols);
-        replayer = new Replayer(t, cols, KeyEquality.of(c, t));
+        replayer = new Replayer(t, cols, keyEquality);
         rowsCopied = CopyPhase.copyData(c, t, cols, opts.customizer(), stop);
         RepackState.rowsCopied(c, t, rowsCopied);
         timed(c, Step.COPY, start);
