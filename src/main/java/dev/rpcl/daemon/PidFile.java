@@ -108,6 +108,11 @@ public final class PidFile {
         return t.matches("\\d{1,18}") ? Optional.of(Long.parseLong(t)) : Optional.empty();
     }
 
+    /** The file a claim locks while it reads and writes the pid file, so that two starts take turns. */
+    Path lockPath() {
+        return path.resolveSibling("." + path.getFileName() + ".lock");
+    }
+
     /**
      * Writes this process's pid into the file, replacing a stale one, or fails when a live process
      * already owns it. A lock file makes check-and-write atomic between two starting processes.
@@ -117,8 +122,7 @@ public final class PidFile {
         try {
             Files.createDirectories(path.getParent());
             synchronized (PidFile.class) {
-                Path lockFile = path.resolveSibling("." + path.getFileName() + ".lock");
-                try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                try (FileChannel ch = FileChannel.open(lockPath(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                         FileLock ignored = ch.lock()) {
                     Optional<Long> owner = livePid();
                     if (owner.isPresent() && owner.get() != self) {

@@ -75,9 +75,8 @@ class BackgroundTest {
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void aStopWhileThePidFileIsBeingClaimedStillWaitsForTheSafePoint() throws Exception {
         PidFile file = new PidFile(dir, PidFile.Kind.REPACK, "nightly");
-        Path lockFile = file.path().resolveSibling("." + file.path().getFileName() + ".lock");
         Process child;
-        try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        try (FileChannel ch = FileChannel.open(file.lockPath(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                 FileLock held = ch.lock()) {
             child = new ProcessBuilder(childCommand("REPACK")).redirectErrorStream(true).start();
             assertTrue(Twins.await(() -> waitsForALock(child.pid()), 30), "the child waits for the pid file's lock");
