@@ -23,11 +23,10 @@ contender_run() { # contender db dir
     local contender=$1 db=$2 dir=$3
     case $contender in
         rpcl)
-            REPCLOUD_HOME="$RPCL_HOME" timeout "$RUN_TIMEOUT" "$ROOT_DIR/scripts/rpcl" repack_tables --config bench --debug >"$dir/rpcl.out" 2>&1
+            rpcl_cmd repack_tables "$dir/rpcl.out"
             ;;
         rpcl_base)
-            RPCL_JAR=$RPCL_BASE_JAR REPCLOUD_HOME="$RPCL_HOME" timeout "$RUN_TIMEOUT" "$ROOT_DIR/scripts/rpcl" repack_tables \
-                --config bench --debug >"$dir/rpcl_base.out" 2>&1
+            RPCL_JAR=$RPCL_BASE_JAR rpcl_cmd repack_tables "$dir/rpcl_base.out"
             ;;
         pg_repack)
             timeout "$RUN_TIMEOUT" pg_repack -h "$PGHOST" -p "$PGPORT" -U "$SUPERUSER" -d "$db" -t public.bench_item $PG_REPACK_ARGS >"$dir/pg_repack.out" 2>&1
@@ -77,6 +76,20 @@ rpcl_write_config() { # db
             echo "${setting%%=*} = \"${setting#*=}\""
         done
     } >"$RPCL_HOME/config/bench.toml"
+}
+
+# One rpcl command on the benchmark's configuration, in the foreground, bounded by --timeout;
+# its output goes to the given file.
+rpcl_cmd() { # command out-file
+    REPCLOUD_HOME="$RPCL_HOME" timeout "$RUN_TIMEOUT" "$ROOT_DIR/scripts/rpcl" "$1" --config bench --debug >"$2" 2>&1
+}
+
+# The change-log rows waiting for bench_item's replay, empty when it has no log.
+rpcl_backlog() { # db
+    local logtable
+    logtable=$(owner_value "$1" "SELECT v_log_table_name FROM sch_repcloud.t_table_repack
+                                 WHERE v_schema_name = 'public' AND v_old_table_name = 'bench_item'" || true)
+    [ -z "$logtable" ] || owner_value "$1" "SELECT count(*) FROM sch_repnew.\"$logtable\"" || true
 }
 
 # What rpcl recorded about the run: its state row (sch_repcloud.t_table_repack) as JSON and its
