@@ -16,7 +16,7 @@ public final class ExtendedStatistics implements Carrier {
 
     private static final String STATS = """
             SELECT s.stxrelid = ? AS original, n.nspname::text AS schema, s.stxname::text AS name,
-                   pg_catalog.pg_get_statisticsobjdef(s.oid) AS definition, s.stxstattarget AS target,
+                   pg_catalog.pg_get_statisticsobjdef(s.oid) AS definition, coalesce(s.stxstattarget, -1) AS target, -- NULL: the default, since 17
                    pg_catalog.pg_get_userbyid(s.stxowner) AS owner, s.stxowner = r.oid AS owned_by_me,
                    pg_catalog.pg_has_role(s.stxowner, 'MEMBER') AS member,
                    pg_catalog.has_schema_privilege(s.stxowner, s.stxnamespace, 'CREATE') AS owner_can_create,

@@ -15,7 +15,7 @@ public final class IndexStatisticsTargets implements Carrier {
 
     private static final String TARGETS = """
             SELECT ic.relname::text AS index_name, a.attnum, a.attstattarget AS target,
-                   (SELECT na.attstattarget
+                   (SELECT coalesce(na.attstattarget, -1) -- NULL: the default, since 17
                       FROM pg_catalog.pg_index ni
                       JOIN pg_catalog.pg_class nic ON nic.oid = ni.indexrelid AND nic.relname = ic.relname
                       JOIN pg_catalog.pg_attribute na ON na.attrelid = nic.oid AND na.attnum = a.attnum

@@ -58,7 +58,8 @@ public final class StorageOptions implements Carrier {
 
     private static final String COLUMNS = """
             SELECT o.attname::text AS attname,
-                   o.attstattarget AS o_stat, n.attstattarget AS n_stat,
+                   -- NULL is 17's default target, -1 before it.
+                   coalesce(o.attstattarget, -1) AS o_stat, coalesce(n.attstattarget, -1) AS n_stat,
                    o.attoptions AS o_opts, n.attoptions AS n_opts,
                    o.attstorage::text AS o_storage, n.attstorage::text AS n_storage,
                    o.attcompression::text AS o_comp, n.attcompression::text AS n_comp

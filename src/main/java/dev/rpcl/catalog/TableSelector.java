@@ -75,7 +75,10 @@ public final class TableSelector {
 
     /**
      * The primary key first, else the narrowest unique, valid, immediate, non-partial index
-     * without expressions whose columns are all NOT NULL.
+     * without expressions whose columns are all NOT NULL (by a valid constraint: 18's NOT NULL
+     * NOT VALID leaves attnotnull set over rows that may hold NULLs). A key WITHOUT OVERLAPS (18)
+     * is unique by exclusion, not by equality, and its GiST operator class's strategy 3 is
+     * "overlaps": it is never taken as the row identity.
      */
     private static final String KEY = """
             SELECT CASE WHEN i.indisprimary THEN 'primary key ' ELSE 'unique index ' END || ic.relname AS source,
@@ -84,9 +87,13 @@ public final class TableSelector {
               JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
              CROSS JOIN LATERAL unnest(i.indkey[0:i.indnkeyatts - 1]) WITH ORDINALITY AS k(attnum, ord)
               LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-             WHERE i.indrelid = ? AND i.indisunique AND i.indisvalid AND i.indimmediate AND i.indpred IS NULL
+             WHERE i.indrelid = ? AND i.indisunique AND NOT i.indisexclusion AND i.indisvalid AND i.indimmediate
+               AND i.indpred IS NULL
              GROUP BY i.indexrelid, i.indisprimary, ic.relname, i.indnkeyatts
-            HAVING bool_and(k.attnum > 0 AND a.attnotnull)
+            HAVING bool_and(k.attnum > 0 AND a.attnotnull
+                            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint nn
+                                             WHERE nn.conrelid = i.indrelid AND nn.contype = 'n' AND NOT nn.convalidated
+                                               AND nn.conkey[1] = k.attnum))
              ORDER BY i.indisprimary DESC, i.indnkeyatts, ic.relname
              LIMIT 1
             """;
@@ -135,6 +142,17 @@ public final class TableSelector {
         return keyed;
     }
 
+    private static boolean hasTemporalKey(Connection c, long oid) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index WHERE indrelid = ? AND indisunique AND indisexclusion)")) {
+            ps.setLong(1, oid);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+
     private static Candidate withKey(Connection c, Candidate cand) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(KEY)) {
             ps.setLong(1, cand.oid());
@@ -142,7 +160,10 @@ public final class TableSelector {
                 if (!rs.next()) {
                     return new Candidate(cand.oid(), cand.schema(), cand.name(), List.of(), null, cand.totalBytes(),
                             cand.wastedBytes(), "it has no primary key and no unique, valid, non-partial index on NOT NULL "
-                                    + "columns to identify its rows; add a primary key to repack it");
+                                    + "columns to identify its rows" + (hasTemporalKey(c, cand.oid())
+                                            ? " (a key WITHOUT OVERLAPS identifies rows by non-overlap, not by equality;"
+                                                    + " add a UNIQUE constraint on the same columns to repack it)"
+                                            : "; add a primary key to repack it"));
                 }
                 List<String> cols = Arrays.asList((String[]) rs.getArray("cols").getArray());
                 return new Candidate(cand.oid(), cand.schema(), cand.name(), cols, rs.getString("source"),

@@ -24,7 +24,9 @@ public final class UnhandledDependents implements Carrier {
                 ON d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = tbl.oid AND d.deptype IN ('n', 'a')
              WHERE NOT CASE d.classid
                    WHEN 'pg_catalog.pg_class'::regclass THEN
-                        EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indexrelid = d.objid AND i.indrelid = tbl.oid)
+                        -- On 14 a generated column depends on the columns it reads: the table on itself.
+                        d.objid = tbl.oid
+                        OR EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indexrelid = d.objid AND i.indrelid = tbl.oid)
                         OR (d.deptype = 'a' AND EXISTS (SELECT 1 FROM pg_catalog.pg_class s WHERE s.oid = d.objid AND s.relkind = 'S'))
                    WHEN 'pg_catalog.pg_constraint'::regclass THEN
                         EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.oid = d.objid

@@ -43,6 +43,7 @@ public final class Database implements AutoCloseable {
         // Try one connection at once: a wrong host or password fails in a second with the
         // driver's own reason, not after the pool's 30 s connection timeout.
         hc.setInitializationFailTimeout(1);
+        hc.setExceptionOverrideClassName(KeepConnectionOnUnsupported.class.getName());
         try {
             this.pool = new HikariDataSource(hc);
         } catch (com.zaxxer.hikari.pool.HikariPool.PoolInitializationException e) {

@@ -1,6 +1,7 @@
 package dev.rpcl.engine;
 
 import dev.rpcl.catalog.PartitionSwap;
+import dev.rpcl.db.ServerVersion;
 import dev.rpcl.db.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -61,11 +62,17 @@ final class CopyPhase {
                             WHERE attrelid = ? AND attnum > 0 AND NOT attisdropped AND attgenerated <> '')
             """;
 
+    /**
+     * CHECK constraints and, since PostgreSQL 18, NOT NULL constraints, which have names and may
+     * be NOT VALID or NO INHERIT: the copy gets them by name from their definitions (before 18
+     * there are no 'n' rows, and NOT NULL is a column attribute). NOT ENFORCED ones (18) are
+     * never validated, so they come with the NOT VALID ones, at the swap, where they cost no scan.
+     */
     private static final String CHECKS = """
-            SELECT conname, pg_catalog.pg_get_constraintdef(oid), convalidated
+            SELECT conname, pg_catalog.pg_get_constraintdef(oid), convalidated, contype = 'n' AS not_null
               FROM pg_catalog.pg_constraint
-             WHERE conrelid = ? AND contype = 'c'
-             ORDER BY conname
+             WHERE conrelid = ? AND contype IN ('c', 'n')
+             ORDER BY contype DESC, conname
             """;
 
     private CopyPhase() {
@@ -108,8 +115,13 @@ final class CopyPhase {
         try (Statement st = c.createStatement()) {
             st.execute(createPrefix(t, info) + " (LIKE " + t.original()
                     + " INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION)" + storageClause(info));
-            for (String constraint : constraints(c, t)) {
+            // LIKE gives the copy the NOT NULL constraints of 18, with their names, validated:
+            // the valid ones are kept, the NOT VALID ones are dropped here and come at the swap.
+            for (String constraint : constraints(c, t, false)) {
                 st.execute("ALTER TABLE " + t.copy() + " " + constraint);
+            }
+            for (String notValid : notValidNotNulls(c, t)) {
+                st.execute("ALTER TABLE " + t.copy() + " DROP CONSTRAINT " + Sql.ident(notValid));
             }
         }
         return info.options();
@@ -147,14 +159,17 @@ final class CopyPhase {
         return sql.toString();
     }
 
-    /** The valid CHECK constraints, and a partition's bound as a CHECK, as ALTER TABLE subcommands. */
-    private static List<String> constraints(Connection c, RepackTable t) throws SQLException {
+    /**
+     * The valid CHECK constraints (and NOT NULL ones, on 18, when {@code withNotNull}), and a
+     * partition's bound as a CHECK, as ALTER TABLE subcommands.
+     */
+    private static List<String> constraints(Connection c, RepackTable t, boolean withNotNull) throws SQLException {
         List<String> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(CHECKS)) {
             ps.setLong(1, t.ref().oid());
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    if (rs.getBoolean(3)) {
+                    if (rs.getBoolean(3) && (withNotNull || !rs.getBoolean(4))) {
                         out.add("ADD CONSTRAINT " + Sql.ident(rs.getString(1)) + " " + rs.getString(2));
                     }
                 }
@@ -168,15 +183,35 @@ final class CopyPhase {
         return out;
     }
 
-    /** What LIKE would have given the columns of a copy made by CREATE TABLE AS, as ALTER TABLE subcommands. */
+    /** The names of the NOT VALID NOT NULL constraints (PostgreSQL 18). */
+    private static List<String> notValidNotNulls(Connection c, RepackTable t) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(CHECKS)) {
+            ps.setLong(1, t.ref().oid());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    if (!rs.getBoolean(3) && rs.getBoolean(4)) {
+                        out.add(rs.getString(1));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * What LIKE would have given the columns of a copy made by CREATE TABLE AS, as ALTER TABLE
+     * subcommands. On 18 and later NOT NULL is left to {@link #constraints}, which keeps its names.
+     */
     private static List<String> columnAttributes(Connection c, RepackTable t) throws SQLException {
         List<String> out = new ArrayList<>();
+        boolean namedNotNull = ServerVersion.atLeast(c, 18);
         try (PreparedStatement ps = c.prepareStatement(COLUMN_ATTRIBUTES)) {
             ps.setLong(1, t.ref().oid());
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     String column = "ALTER COLUMN " + Sql.ident(rs.getString("attname"));
-                    if (rs.getBoolean("attnotnull")) {
+                    if (rs.getBoolean("attnotnull") && !namedNotNull) {
                         out.add(column + " SET NOT NULL");
                     }
                     if (rs.getBoolean("has_default")) {
@@ -217,7 +252,7 @@ final class CopyPhase {
         }
     }
 
-    /** The NOT VALID CHECK constraints, added to the copy inside the swap. */
+    /** The NOT VALID (or NOT ENFORCED) CHECK and NOT NULL constraints, added to the copy inside the swap. */
     static List<String> notValidChecks(Connection c, RepackTable t) throws SQLException {
         List<String> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(CHECKS)) {
@@ -266,7 +301,7 @@ final class CopyPhase {
                 List<String> definition = new ArrayList<>();
                 if (!created) {
                     definition.addAll(columnAttributes(c, t));
-                    definition.addAll(constraints(c, t));
+                    definition.addAll(constraints(c, t, true));
                 }
                 TableInfo info = created ? null : tableInfo(c, t, customizer);
                 // The rows are copied, and the constraints checked, with the session's own search_path,

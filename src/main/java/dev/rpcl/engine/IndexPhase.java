@@ -1,6 +1,7 @@
 package dev.rpcl.engine;
 
 import dev.rpcl.RpclException;
+import dev.rpcl.db.ServerVersion;
 import dev.rpcl.db.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -15,7 +16,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Builds the original's indexes on the filled copy, with the same names (legal, the copy lives in
  * sch_repnew), definitions, options and tablespaces; then the constraints that use them (PRIMARY
- * KEY / UNIQUE ... USING INDEX) and the exclusion constraints. The primary key first ('create
+ * KEY / UNIQUE ... USING INDEX) and the exclusion constraints and keys WITHOUT OVERLAPS, which
+ * are built by their constraint's own definition. The primary key first ('create
  * pkey'), then the rest ('create indices'), one after the other, each with the parallel workers
  * the server gives one CREATE INDEX (max_parallel_maintenance_workers, the DBA's budget of CPU
  * for maintenance).
@@ -38,6 +40,7 @@ final class IndexPhase {
      */
     private static final String INDEXES = """
             SELECT ic.relname, i.indisprimary, con.conname, con.contype, con.condeferrable, con.condeferred,
+                   %s AS temporal,
                    pg_catalog.pg_get_constraintdef(con.oid) AS condef,
                    (SELECT spcname FROM pg_catalog.pg_tablespace WHERE oid = ic.reltablespace) AS tablespace,
                    i.indisvalid,
@@ -58,6 +61,9 @@ final class IndexPhase {
              ORDER BY i.indisprimary DESC, ic.relname
             """;
 
+    /** 18's keys WITHOUT OVERLAPS: their index cannot be made by CREATE UNIQUE INDEX, only by the constraint. */
+    private static final String TEMPORAL = "coalesce(con.conperiod, false)";
+
     /** One index (and its constraint) to build on the copy. */
     record IndexJob(String name, boolean primary, List<String> statements, String tablespace) {
     }
@@ -67,7 +73,7 @@ final class IndexPhase {
 
     static List<IndexJob> plan(Connection c, RepackTable t) throws SQLException {
         List<IndexJob> jobs = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(INDEXES)) {
+        try (PreparedStatement ps = c.prepareStatement(INDEXES.formatted(ServerVersion.atLeast(c, 18) ? TEMPORAL : "false"))) {
             ps.setLong(1, t.ref().oid());
             ps.setLong(2, t.ref().oid());
             try (ResultSet rs = ps.executeQuery()) {
@@ -86,7 +92,7 @@ final class IndexPhase {
                     List<String> statements = new ArrayList<>();
                     String contype = rs.getString("contype");
                     String constraint = rs.getString("conname");
-                    if ("x".equals(contype)) {
+                    if ("x".equals(contype) || rs.getBoolean("temporal")) {
                         statements.add("ALTER TABLE " + t.copy() + " ADD CONSTRAINT " + Sql.ident(constraint) + " " + rs.getString("condef"));
                     } else {
                         String def = rs.getString("def");

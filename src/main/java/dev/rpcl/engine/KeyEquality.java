@@ -30,7 +30,7 @@ record KeyEquality(List<String> operators) {
             WITH key_index AS (
                 SELECT i.indclass, i.indnkeyatts
                   FROM pg_catalog.pg_index i
-                 WHERE i.indrelid = ? AND i.indisunique AND i.indisvalid AND i.indpred IS NULL
+                 WHERE i.indrelid = ? AND i.indisunique AND NOT i.indisexclusion AND i.indisvalid AND i.indpred IS NULL
                    AND ARRAY(SELECT a.attname::text
                                FROM unnest(i.indkey[0:i.indnkeyatts - 1]) WITH ORDINALITY AS k(attnum, ord)
                                JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum

@@ -206,6 +206,11 @@ public final class RepackEngine {
             }
         } catch (SQLException | RpclException e) {
             return TableResult.of(cand.display(), TableResult.Status.FAILED, message(e));
+        } catch (RuntimeException e) {
+            // Nothing of this table was touched yet (runLocked cleans up after its own failures):
+            // the run goes on with the next table.
+            LOG.error("{}: unexpected failure before the repack started", cand.display(), e);
+            return TableResult.of(cand.display(), TableResult.Status.FAILED, unexpected(e));
         }
     }
 
@@ -243,7 +248,20 @@ public final class RepackEngine {
             LOG.error("{}: repack failed: {}", t.display(), msg, e instanceof RpclException ? null : e);
             cleanUpAfterFailure(c, t, msg);
             return result(t, cand, TableResult.Status.FAILED, msg, work, 0);
+        } catch (RuntimeException e) {
+            // A failure rpcl did not foresee (a bug, a driver surprise) is handled like any other:
+            // the table is cleaned up and the run goes on with the next one; the stack trace goes
+            // to the log, for the bug report.
+            String msg = "step '" + work.currentStep().dbValue() + "' failed: " + unexpected(e);
+            LOG.error("{}: repack failed: {}", t.display(), msg, e);
+            cleanUpAfterFailure(c, t, msg);
+            return result(t, cand, TableResult.Status.FAILED, msg, work, 0);
         }
+    }
+
+    private static String unexpected(RuntimeException e) {
+        return "unexpected " + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage())
+                + " (an rpcl bug: please report it with the log file)";
     }
 
     /** A prepared table found intact continues from its copy; anything else left behind is cleaned up. */
@@ -268,22 +286,40 @@ public final class RepackEngine {
         return false;
     }
 
-    private void cleanUpAfterFailure(Connection c, RepackTable t, String msg) {
-        try {
-            Cleanup.drop(c, t, db.config().lockTimeout(), CLEANUP_ATTEMPTS);
-            if (msg == null) {
-                RepackState.delete(c, t.ref().schema(), t.ref().name());
-            } else {
-                RepackState.status(c, t, RepackState.FAILED, msg);
-            }
-        } catch (SQLException | RpclException e) {
-            String why = message(e);
-            LOG.error("{}: cleanup incomplete: {}", t.display(), why);
+    /**
+     * Cleans up on a connection of its own: the one that failed may be gone (a killed backend, a
+     * connection the pool closed) or inside a failed transaction. Whatever that one still holds
+     * is rolled back first, so that its locks do not block the cleanup.
+     */
+    private void cleanUpAfterFailure(Connection failed, RepackTable t, String msg) {
+        rollBackQuietly(failed, t);
+        try (Connection c = db.connect()) {
             try {
+                Cleanup.drop(c, t, db.config().lockTimeout(), CLEANUP_ATTEMPTS);
+                if (msg == null) {
+                    RepackState.delete(c, t.ref().schema(), t.ref().name());
+                } else {
+                    RepackState.status(c, t, RepackState.FAILED, msg);
+                }
+            } catch (SQLException | RuntimeException e) {
+                String why = e instanceof SQLException || e instanceof RpclException ? message(e) : e.toString();
+                LOG.error("{}: cleanup incomplete: {}; abort_repack or the next run cleans it up", t.display(), why);
                 RepackState.status(c, t, RepackState.FAILED, (msg == null ? "stopped" : msg) + "; " + why);
-            } catch (SQLException ignored) {
-                LOG.debug("{}: cannot record the failure: {}", t.display(), ignored.getMessage());
             }
+        } catch (SQLException | RuntimeException e) {
+            LOG.error("{}: cleanup not possible now ({}); abort_repack or the next run cleans it up", t.display(),
+                    e instanceof SQLException || e instanceof RpclException ? message(e) : e.toString());
+        }
+    }
+
+    private static void rollBackQuietly(Connection c, RepackTable t) {
+        try {
+            if (!c.isClosed() && !c.getAutoCommit()) {
+                c.rollback();
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            LOG.debug("{}: the failed connection could not be rolled back: {}", t.display(), e.getMessage());
         }
     }
 

@@ -36,9 +36,13 @@ class BlockersTest {
     }
 
     private static List<String> blockers(String table) throws SQLException {
+        return blockers("public", table);
+    }
+
+    private static List<String> blockers(String schema, String table) throws SQLException {
         try (Connection c = db.ownerConnection()) {
-            long oid = SwapSimulator.oid(c, "public." + table);
-            return SwapSimulator.blockers(db, new TableRef(oid, "public", table, "sch_repnew", "copy_" + oid));
+            long oid = SwapSimulator.oid(c, schema + "." + table);
+            return SwapSimulator.blockers(db, new TableRef(oid, schema, table, "sch_repnew", "copy_" + oid));
         }
     }
 
@@ -134,8 +138,9 @@ class BlockersTest {
 
     @Test
     void anOwnerWithoutCreateOnTheSchemaIsNamed() throws SQLException {
-        db.execute("CREATE TABLE public.members_table (id int PRIMARY KEY)");
-        db.executeAsAdmin("ALTER TABLE public.members_table OWNER TO " + member);
-        assertBlocked(blockers("members_table"), "the owner " + member + " of table public.members_table has no CREATE privilege on schema public");
+        // A schema of the owner's: on 14, PUBLIC may create in schema public.
+        db.execute("CREATE SCHEMA owned", "CREATE TABLE owned.members_table (id int PRIMARY KEY)");
+        db.executeAsAdmin("ALTER TABLE owned.members_table OWNER TO " + member);
+        assertBlocked(blockers("owned", "members_table"), "the owner " + member + " of table owned.members_table has no CREATE privilege on schema owned");
     }
 }

@@ -61,7 +61,7 @@ class TableAttributesSwapTest {
                 "ALTER TABLE public.accounts SET (fillfactor = 80, autovacuum_vacuum_scale_factor = 0.01,"
                         + " toast.autovacuum_enabled = false, toast.vacuum_truncate = false)",
                 "ALTER TABLE public.accounts ALTER COLUMN region SET STATISTICS 500, ALTER COLUMN region SET (n_distinct = 7),"
-                        + " ALTER COLUMN note SET STORAGE EXTERNAL, ALTER COLUMN email SET COMPRESSION lz4,"
+                        + " ALTER COLUMN note SET STORAGE EXTERNAL, ALTER COLUMN email SET COMPRESSION " + db.explicitCompression() + ","
                         + " ALTER COLUMN note SET (n_distinct = -0.5, n_distinct_inherited = 10)",
                 "ALTER TABLE public.accounts CLUSTER ON accounts_region_idx",
                 "ALTER TABLE public.accounts REPLICA IDENTITY USING INDEX accounts_email_key",

@@ -50,7 +50,7 @@ class ViewAttributesSwapTest {
                 "COMMENT ON COLUMN public.visible_products.price IS 'in euros'",
                 "GRANT SELECT ON public.visible_products TO " + reader,
                 "GRANT UPDATE (price) ON public.visible_products TO " + reader,
-                "CREATE VIEW public.cheap_products WITH (security_invoker = true) AS SELECT id, name FROM public.visible_products WHERE price < 100",
+                "CREATE VIEW public.cheap_products" + (db.major() >= 15 ? " WITH (security_invoker = true)" : "") + " AS SELECT id, name FROM public.visible_products WHERE price < 100",
                 "CREATE VIEW public.price_summary AS SELECT count(*) AS n, sum(price) AS total FROM public.products",
                 """
                 CREATE FUNCTION public.refuse_summary() RETURNS trigger LANGUAGE plpgsql AS $$

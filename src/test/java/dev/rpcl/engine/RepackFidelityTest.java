@@ -234,7 +234,7 @@ class RepackFidelityTest {
                     doc text,
                     made timestamptz NOT NULL DEFAULT now()
                 ) WITH (fillfactor = 80, autovacuum_enabled = false)""",
-                "ALTER TABLE ctas.attrs ALTER COLUMN blob SET STORAGE EXTERNAL, ALTER COLUMN doc SET COMPRESSION lz4,"
+                "ALTER TABLE ctas.attrs ALTER COLUMN blob SET STORAGE EXTERNAL, ALTER COLUMN doc SET COMPRESSION " + db.explicitCompression() + ","
                         + " ALTER COLUMN label SET STORAGE MAIN",
                 "INSERT INTO ctas.attrs (code, qty, label, blob, doc) SELECT 'c' || i, 1 + i % 5, 'l' || i, repeat('b', 3000), 'd'"
                         + " FROM generate_series(1, 3000) i",
