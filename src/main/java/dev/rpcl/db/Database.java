@@ -44,6 +44,7 @@ public final class Database implements AutoCloseable {
         // driver's own reason, not after the pool's 30 s connection timeout.
         hc.setInitializationFailTimeout(1);
         hc.setExceptionOverrideClassName(KeepConnectionOnUnsupported.class.getName());
+        hc.setConnectionInitSql(SESSION_SETTINGS);
         try {
             this.pool = new HikariDataSource(hc);
         } catch (com.zaxxer.hikari.pool.HikariPool.PoolInitializationException e) {
@@ -64,6 +65,18 @@ public final class Database implements AutoCloseable {
             throw e;
         }
     }
+
+    /**
+     * Timeouts a role or database may set that would end rpcl's work half way: a copy or an index
+     * build is one long statement in one long transaction, and the session that holds a table's
+     * advisory lock waits idle between statements. Only the settings this server has (17 added
+     * transaction_timeout), each off for rpcl's sessions alone; rpcl bounds its own waits with
+     * lock_timeout.
+     */
+    static final String SESSION_SETTINGS = """
+            SELECT pg_catalog.set_config(name, '0', false) FROM pg_catalog.pg_settings
+             WHERE name IN ('statement_timeout', 'idle_in_transaction_session_timeout', 'idle_session_timeout',
+                            'transaction_timeout')""";
 
     /**
      * The oldest PostgreSQL rpcl runs on: column compression (pg_attribute.attcompression, LIKE

@@ -36,8 +36,10 @@ final class ChangeLog {
              WHERE a.attrelid = ? AND a.attname = ?
             """;
 
-    private static final String TRIGGERS_PRESENT = """
-            SELECT count(*) FROM pg_catalog.pg_trigger WHERE tgrelid = ? AND tgname = ANY (?)
+    /** rpcl's triggers on the table, and how many of them are still ENABLE ALWAYS, as rpcl set them. */
+    private static final String TRIGGER_STATES = """
+            SELECT count(*), count(*) FILTER (WHERE tgenabled = 'A')
+              FROM pg_catalog.pg_trigger WHERE tgrelid = ? AND tgname = ANY (?)
             """;
 
     private ChangeLog() {
@@ -49,6 +51,7 @@ final class ChangeLog {
      */
     static void createLogAndFunctions(Connection c, RepackTable t, boolean partition, KeyEquality keyEquality) throws SQLException {
         StringBuilder cols = new StringBuilder();
+        List<String> types = new ArrayList<>();
         for (String key : t.keyColumns()) {
             try (PreparedStatement ps = c.prepareStatement(KEY_TYPES)) {
                 ps.setLong(1, t.ref().oid());
@@ -58,6 +61,7 @@ final class ChangeLog {
                         throw new SQLException("key column " + key + " of " + t.display() + " not found");
                     }
                     cols.append(", ").append(Sql.ident(key)).append(' ').append(rs.getString(2));
+                    types.add(rs.getString(2));
                     if (rs.getString(3) != null) {
                         cols.append(" COLLATE ").append(rs.getString(3));
                     }
@@ -72,22 +76,71 @@ final class ChangeLog {
                     + cols + ")");
             // Replay extends a batch to whole transactions, looked up by transaction id.
             st.execute("CREATE INDEX ON " + t.log() + " (i_xid)");
+            String lost = lostMarker(t);
             if (partition) {
                 String oldKeys = t.keyList("OLD");
                 String newKeys = t.keyList("NEW");
-                st.execute(rowFunction(t.function("ins"), "INSERT INTO " + t.log() + " (" + keys + ") VALUES (" + newKeys + ")"));
-                st.execute(rowFunction(t.function("upd"), "INSERT INTO " + t.log() + " (" + keys + ") VALUES (" + oldKeys + ");\n"
+                st.execute(rowFunction(t.function("ins"), guarded(keyProbe(t, types, "NEW", null), lost,
+                        "INSERT INTO " + t.log() + " (" + keys + ") VALUES (" + newKeys + ")")));
+                st.execute(rowFunction(t.function("upd"), guarded(keyProbe(t, types, "NEW", null) + ";\n    "
+                        + keyProbe(t, types, "OLD", null), lost, "INSERT INTO " + t.log() + " (" + keys + ") VALUES (" + oldKeys + ");\n"
                         + "  IF NOT (" + keyEquality.join(t, "NEW", "OLD") + ") THEN\n    INSERT INTO " + t.log()
-                        + " (" + keys + ") VALUES (" + newKeys + ");\n  END IF"));
-                st.execute(rowFunction(t.function("del"), "INSERT INTO " + t.log() + " (" + keys + ") VALUES (" + oldKeys + ")"));
+                        + " (" + keys + ") VALUES (" + newKeys + ");\n  END IF")));
+                st.execute(rowFunction(t.function("del"), guarded(keyProbe(t, types, "OLD", null), lost,
+                        "INSERT INTO " + t.log() + " (" + keys + ") VALUES (" + oldKeys + ")")));
             } else {
-                st.execute(function(t.function("ins"), "INSERT INTO " + t.log() + " (" + keys + ") SELECT " + keys + " FROM new_rows"));
-                st.execute(function(t.function("upd"), "INSERT INTO " + t.log() + " (" + keys + ") SELECT " + keys
-                        + " FROM old_rows UNION SELECT " + keys + " FROM new_rows"));
-                st.execute(function(t.function("del"), "INSERT INTO " + t.log() + " (" + keys + ") SELECT " + keys + " FROM old_rows"));
+                st.execute(function(t.function("ins"), guarded(keyProbe(t, types, "n", "new_rows"), lost,
+                        "INSERT INTO " + t.log() + " (" + keys + ") SELECT " + keys + " FROM new_rows")));
+                st.execute(function(t.function("upd"), guarded(keyProbe(t, types, "n", "new_rows"), lost,
+                        "INSERT INTO " + t.log() + " (" + keys + ") SELECT " + keys + " FROM old_rows UNION SELECT " + keys + " FROM new_rows")));
+                st.execute(function(t.function("del"), guarded(keyProbe(t, types, "n", "old_rows"), lost,
+                        "INSERT INTO " + t.log() + " (" + keys + ") SELECT " + keys + " FROM old_rows")));
             }
             st.execute(function(t.function("trunc"), "INSERT INTO " + t.log() + " (b_truncate) VALUES (true)"));
         }
+    }
+
+    /**
+     * The log row that says the capture was lost: the table's key columns were renamed, or given
+     * another type, after the functions were written (the application's own DDL while the table
+     * was prepared). Its id is -1, below every id the log's identity hands out, so the next
+     * replay batch takes it first; one is enough. It is also a truncate marker, so that a replay
+     * that does not know it reloads the whole copy rather than miss a change.
+     */
+    static final long LOST_ID = -1;
+
+    private static String lostMarker(RepackTable t) {
+        return "INSERT INTO " + t.log() + " (i_id, b_truncate) OVERRIDING SYSTEM VALUE VALUES (" + LOST_ID + ", true)"
+                + " ON CONFLICT DO NOTHING";
+    }
+
+    /**
+     * A statement that fails when it is planned if a key column no longer exists by its name or
+     * has another type than the log's: array_larger takes two arrays of exactly the same type (no
+     * implicit cast, unlike array_append), so an int key now bigint fails here rather than in the
+     * log insert at the first id past 2^31. It reads nothing ({@code WHERE false}) and writes
+     * nothing. {@code rows} is the transition table, or null for a row trigger's record.
+     */
+    private static String keyProbe(RepackTable t, List<String> types, String alias, String rows) {
+        List<String> checks = new ArrayList<>();
+        for (int i = 0; i < types.size(); i++) {
+            checks.add("pg_catalog.array_larger(NULL::" + types.get(i) + "[], ARRAY[" + alias + "." + Sql.ident(t.keyColumns().get(i))
+                    + "]) IS NULL");
+        }
+        return rows == null ? "PERFORM " + String.join(", ", checks)
+                : "PERFORM FROM " + rows + " " + alias + " WHERE false AND " + String.join(" AND ", checks);
+    }
+
+    /**
+     * The capture, behind its probe: when the probe fails, the application's statement goes on
+     * and the log gets the lost marker instead of the keys, and rpcl starts the table over. The
+     * probe runs in a subtransaction of its own (BEGIN ... EXCEPTION) that writes nothing, so it
+     * is given no transaction id: the application's transaction does not accumulate
+     * subtransaction ids, which past 64 would slow every snapshot of the server. The log insert
+     * itself stays outside it.
+     */
+    private static String guarded(String probe, String lost, String capture) {
+        return "BEGIN\n    " + probe + ";\n  EXCEPTION WHEN OTHERS THEN\n    " + lost + ";\n    RETURN NULL;\n  END;\n  " + capture;
     }
 
     /**
@@ -111,9 +164,14 @@ final class ChangeLog {
         return function(name, body, "SET search_path = pg_catalog, pg_temp ");
     }
 
+    /**
+     * The body names the table's key columns, which its owner chose: it is written as an escaped
+     * string literal, never between dollar quotes, which a column named {@code x$rpcl$;GRANT ...}
+     * closed early to run the rest as rpcl's role.
+     */
     private static String function(String name, String body, String settings) {
-        return "CREATE FUNCTION " + name + "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER " + settings + "AS $rpcl$\nBEGIN\n  "
-                + body + ";\n  RETURN NULL;\nEND\n$rpcl$";
+        return "CREATE FUNCTION " + name + "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER " + settings + "AS "
+                + Sql.literal("\nBEGIN\n  " + body + ";\n  RETURN NULL;\nEND\n");
     }
 
     /**
@@ -175,16 +233,41 @@ final class ChangeLog {
         }
     }
 
-    /** Whether all four triggers are on the original (a resumed run checks it). */
-    static boolean triggersPresent(Connection c, RepackTable t) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(TRIGGERS_PRESENT)) {
+    /**
+     * Why the change log may lack changes of the table, or null when it has them all: rpcl's
+     * triggers dropped, or disabled since they were created (ENABLE TRIGGER brings them back as
+     * enabled on origin, not ALWAYS as rpcl made them, which tells that they were off for a
+     * while), or the lost marker written by a capture that could not follow the table's DDL. A
+     * copy whose capture has a problem must never be swapped in: the table starts over.
+     */
+    static String captureProblem(Connection c, RepackTable t) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(TRIGGER_STATES)) {
             ps.setLong(1, t.ref().oid());
             ps.setArray(2, c.createArrayOf("text", TRIGGERS.toArray()));
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                return rs.getInt(1) == TRIGGERS.size();
+                if (rs.getInt(1) < TRIGGERS.size()) {
+                    return "rpcl's change-capture triggers are no longer all on " + t.display() + " (someone dropped one)";
+                }
+                if (rs.getInt(2) < TRIGGERS.size()) {
+                    return "rpcl's change-capture triggers on " + t.display() + " were disabled after they were created"
+                            + " (ALTER TABLE ... DISABLE TRIGGER), so changes made meanwhile are not in its change log";
+                }
             }
         }
+        try (PreparedStatement ps = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM " + t.log() + " WHERE i_id = ?)")) {
+            ps.setLong(1, LOST_ID);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1) ? lostCapture(t) : null;
+            }
+        }
+    }
+
+    static String lostCapture(RepackTable t) {
+        return "the key columns of " + t.display() + " (" + String.join(", ", t.keyColumns()) + ") were renamed or changed"
+                + " type while rpcl was capturing its changes; the application's writes went on, but rpcl's change log"
+                + " could not follow them";
     }
 
     /**

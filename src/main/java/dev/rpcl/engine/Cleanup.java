@@ -62,7 +62,11 @@ final class Cleanup {
                 }
             }
         }
-        return ChangeLog.triggersPresent(c, t);
+        String problem = ChangeLog.captureProblem(c, t);
+        if (problem != null) {
+            LOG.warn("{}: its prepared copy cannot be used: {}", t.display(), problem);
+        }
+        return problem == null;
     }
 
     /**

@@ -41,17 +41,22 @@ final class Maintenance {
                     break;
                 }
                 RepackTable t = RepackTable.of(row.oldOid(), row.schema(), row.name(), row.keyColumns());
-                try (Connection lock = db.connect()) {
-                    if (!Cleanup.tryLock(lock, t)) {
-                        continue;
-                    }
-                    try {
-                        TableRepack work = new TableRepack(db, opts, stop, t);
-                        work.resume(c, row);
-                        total += work.replayOnce(c).logRows();
-                    } finally {
-                        Cleanup.unlock(lock, t);
-                    }
+                // Locked by the session that replays, as in RepackEngine: lost together.
+                if (!Cleanup.tryLock(c, t)) {
+                    continue;
+                }
+                try {
+                    TableRepack work = new TableRepack(db, opts, stop, t);
+                    work.resume(c, row);
+                    total += work.replayOnce(c).logRows();
+                } catch (RpclException e) {
+                    // The copy cannot be swapped in any more (its capture was lost): keeping its
+                    // triggers would only cost the application. The next run starts it over.
+                    LOG.error("{}: {}", t.display(), e.getMessage());
+                    Cleanup.drop(c, t, db.config().lockTimeout(), opts.maxSwapAttempts());
+                    RepackState.status(c, t, RepackState.FAILED, e.getMessage());
+                } finally {
+                    Cleanup.unlock(c, t);
                 }
             }
         } catch (SQLException e) {
@@ -84,7 +89,7 @@ final class Maintenance {
      */
     TableResult abort(String schema, String name) {
         String display = schema + "." + name;
-        try (Connection c = db.connect(); Connection lock = db.connect()) {
+        try (Connection c = db.connect()) {
             Optional<RepackState.Row> row = RepackState.find(c, schema, name);
             if (row.isEmpty()) {
                 return TableResult.of(display, TableResult.Status.ABORTED, "nothing to abort");
@@ -95,7 +100,7 @@ final class Maintenance {
                         "already swapped; its post-swap work is now finished"));
             }
             RepackTable t = RepackTable.of(row.get().oldOid(), schema, name, row.get().keyColumns());
-            if (!Cleanup.tryLock(lock, t)) {
+            if (!Cleanup.tryLock(c, t)) {
                 return TableResult.of(display, TableResult.Status.FAILED, "another rpcl process is working on it;"
                         + " stop it first (rpcl stop_repack, stop_prepare or stop_replay)");
             }
@@ -105,7 +110,7 @@ final class Maintenance {
                 LOG.info("{}: aborted: triggers, change log and copy dropped, state removed", display);
                 return TableResult.of(display, TableResult.Status.ABORTED, null);
             } finally {
-                Cleanup.unlock(lock, t);
+                Cleanup.unlock(c, t);
             }
         } catch (SQLException | RpclException e) {
             String msg = "Cannot abort the repack of " + display + ": " + RepackEngine.message(e);

@@ -187,8 +187,11 @@ public final class RepackEngine {
         }
         RepackTable t = RepackTable.of(cand.oid(), cand.schema(), cand.name(), cand.keyColumns());
         TableRepack work = new TableRepack(db, opts, guard, t);
-        try (Connection c = db.connect(); Connection lock = db.connect()) {
-            if (!Cleanup.tryLock(lock, t)) {
+        // The advisory lock that keeps other rpcl processes off the table is held by the session
+        // that does the work: if that session is lost, the work stops with it. On a session of its
+        // own, idle and unwatched, a lost lock let a second process work on the same table.
+        try (Connection c = db.connect()) {
+            if (!Cleanup.tryLock(c, t)) {
                 return TableResult.skipped(cand.display(), cand.totalBytes(), "another rpcl process is working on it");
             }
             try {
@@ -202,7 +205,7 @@ public final class RepackEngine {
                 }
                 return runLocked(c, cand, t, work, swap);
             } finally {
-                Cleanup.unlock(lock, t);
+                Cleanup.unlock(c, t);
             }
         } catch (SQLException | RpclException e) {
             return TableResult.of(cand.display(), TableResult.Status.FAILED, message(e));
@@ -294,6 +297,12 @@ public final class RepackEngine {
     private void cleanUpAfterFailure(Connection failed, RepackTable t, String msg) {
         rollBackQuietly(failed, t);
         try (Connection c = db.connect()) {
+            // When the failed session is gone, so is its advisory lock: another rpcl process may
+            // have taken the table since, and its objects are then that process's to handle.
+            if (!Cleanup.tryLock(c, t)) {
+                LOG.warn("{}: another rpcl process took the table over after this one lost its session; left to it", t.display());
+                return;
+            }
             try {
                 Cleanup.drop(c, t, db.config().lockTimeout(), CLEANUP_ATTEMPTS);
                 if (msg == null) {
@@ -305,6 +314,8 @@ public final class RepackEngine {
                 String why = e instanceof SQLException || e instanceof RpclException ? message(e) : e.toString();
                 LOG.error("{}: cleanup incomplete: {}; abort_repack or the next run cleans it up", t.display(), why);
                 RepackState.status(c, t, RepackState.FAILED, (msg == null ? "stopped" : msg) + "; " + why);
+            } finally {
+                Cleanup.unlock(c, t);
             }
         } catch (SQLException | RuntimeException e) {
             LOG.error("{}: cleanup not possible now ({}); abort_repack or the next run cleans it up", t.display(),

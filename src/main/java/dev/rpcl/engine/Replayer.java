@@ -1,5 +1,6 @@
 package dev.rpcl.engine;
 
+import dev.rpcl.RpclException;
 import dev.rpcl.db.Database;
 import dev.rpcl.db.Sql;
 import dev.rpcl.db.SqlStates;
@@ -72,7 +73,8 @@ final class Replayer {
             try (PreparedStatement ps = c.prepareStatement("CREATE TEMP TABLE IF NOT EXISTS " + batch
                     + " ON COMMIT DELETE ROWS AS SELECT i_id, b_truncate, " + t.keyList(null) + " FROM " + t.log() + " WITH NO DATA;\n"
                     + "DELETE FROM " + batch + ";\n" + fill + ";\n"
-                    + "SELECT count(*), coalesce(bool_or(b_truncate), false) FROM " + batch)) {
+                    + "SELECT count(*), coalesce(bool_or(b_truncate), false), coalesce(bool_or(i_id = " + ChangeLog.LOST_ID
+                    + "), false) FROM " + batch)) {
                 if (maxRows > 0) {
                     ps.setInt(1, maxRows);
                 }
@@ -80,6 +82,9 @@ final class Replayer {
                     rs.next();
                     rows = rs.getLong(1);
                     truncated = rs.getBoolean(2);
+                    if (rs.getBoolean(3)) {
+                        throw RpclException.failed(SwapPhase.startOver(t, ChangeLog.lostCapture(t)));
+                    }
                 }
             }
             if (rows == 0) {

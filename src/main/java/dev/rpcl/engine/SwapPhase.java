@@ -139,6 +139,9 @@ final class SwapPhase {
                         + " while it was being repacked, so the copy no longer matches it; the repack was abandoned."
                         + " Run repack_tables again to repack it with its new definition.");
             }
+            if (reading.captureProblem() != null) {
+                throw RpclException.failed(startOver(t, reading.captureProblem()));
+            }
             Carried carried = reading.carried();
             String owner = reading.owner();
             // Everything carried over before the move, the move, everything after it, and the trial
@@ -257,7 +260,13 @@ final class SwapPhase {
      * carriers read of the copy includes them. Must be a function of what it reads through
      * {@code c} (see {@link CatalogReads}).
      */
-    record Reading(String fingerprint, Carried carried, String owner, List<String> parkIndexes) {
+    record Reading(String fingerprint, String captureProblem, Carried carried, String owner, List<String> parkIndexes) {
+    }
+
+    /** Why a table whose copy may lack changes is not swapped, and what happens next. */
+    static String startOver(RepackTable t, String problem) {
+        return problem + ". Its copy may lack those changes, so it is not swapped in: the repack was abandoned and"
+                + " cleaned up, and the next repack_tables or prepare_repack starts it over.";
     }
 
     /** The original's indexes, whose names must not meet those of another old table in sch_repdrop. */
@@ -272,6 +281,7 @@ final class SwapPhase {
 
     private static Reading read(Connection c, RepackTable t, List<Carrier> carriers) throws SQLException {
         String fingerprint = TableShape.fingerprint(c, t.ref().oid());
+        String captureProblem = ChangeLog.captureProblem(c, t);
         try (Statement st = c.createStatement()) {
             for (String check : CopyPhase.notValidChecks(c, t)) {
                 LOG.debug("swap: {}", check);
@@ -297,7 +307,7 @@ final class SwapPhase {
                 }
             }
         }
-        return new Reading(fingerprint, Carried.concat(parts), CopyPhase.ownerStatement(c, t), parkIndexes);
+        return new Reading(fingerprint, captureProblem, Carried.concat(parts), CopyPhase.ownerStatement(c, t), parkIndexes);
     }
 
     /**

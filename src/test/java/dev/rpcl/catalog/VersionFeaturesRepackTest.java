@@ -74,7 +74,7 @@ class VersionFeaturesRepackTest {
                     "ALTER TABLE public.accounts ALTER COLUMN amount SET STATISTICS DEFAULT");
         }
         if (major >= 18) {
-            db.executeAsAdmin("CREATE EXTENSION btree_gist");
+            db.executeAsAdmin("CREATE EXTENSION IF NOT EXISTS btree_gist");
             db.execute("""
                     CREATE TABLE public.named_not_null (
                         id int PRIMARY KEY,
@@ -178,18 +178,18 @@ class VersionFeaturesRepackTest {
             assertNotEquals(oidsBefore.get(t), oid(t), t + " was swapped");
         }
         if (major >= 17) {
-            assertEquals("true", db.scalar("SELECT has_table_privilege('" + roles.name("maint") + "', 'public.accounts', 'MAINTAIN')"));
+            assertEquals("true", db.scalar("SELECT has_table_privilege('" + roles.name("maint") + "', 'public.accounts', 'MAINTAIN')::text"));
         }
         if (major >= 18) {
-            assertEquals("named_not_null_c_later|false", db.scalar("SELECT conname || '|' || convalidated FROM pg_constraint"
+            assertEquals("named_not_null_c_later|false", db.scalar("SELECT conname || '|' || convalidated::text FROM pg_constraint"
                     + " WHERE conrelid = 'public.named_not_null'::regclass AND contype = 'n' AND conkey = '{4}'"),
                     "the NOT VALID NOT NULL stays NOT VALID, by name, over its NULLs");
-            assertEquals("true", db.scalar("SELECT connoinherit FROM pg_constraint WHERE conrelid = 'public.named_not_null'::regclass"
+            assertEquals("true", db.scalar("SELECT connoinherit::text FROM pg_constraint WHERE conrelid = 'public.named_not_null'::regclass"
                     + " AND contype = 'n' AND conkey = '{3}'"));
-            assertEquals("false", db.scalar("SELECT conenforced FROM pg_constraint WHERE conname = 'named_not_null_account_fk'"));
+            assertEquals("false", db.scalar("SELECT conenforced::text FROM pg_constraint WHERE conname = 'named_not_null_account_fk'"));
             assertTrue(db.query("SELECT 1 FROM public.virtual_cols WHERE total IS DISTINCT FROM price * qty").isEmpty());
-            assertEquals("t", db.scalar("SELECT conperiod FROM pg_constraint WHERE conname = 'rooms_pk'").substring(0, 1));
-            assertEquals("true", db.scalar("SELECT convalidated FROM pg_constraint WHERE conname = 'bookings_room_fk'"),
+            assertEquals("true", db.scalar("SELECT conperiod::text FROM pg_constraint WHERE conname = 'rooms_pk'"));
+            assertEquals("true", db.scalar("SELECT convalidated::text FROM pg_constraint WHERE conname = 'bookings_room_fk'"),
                     "the PERIOD foreign key to the swapped table is validated again");
         }
     }
