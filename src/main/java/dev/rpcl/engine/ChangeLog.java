@@ -60,7 +60,7 @@ final class ChangeLog {
                     if (!rs.next()) {
                         throw new SQLException("key column " + key + " of " + t.display() + " not found");
                     }
-                    cols.append(", ").append(Sql.ident(key)).append(' ').append(rs.getString(2));
+                    cols.append(", ").append(RepackTable.logKey(types.size() + 1)).append(' ').append(rs.getString(2));
                     types.add(rs.getString(2));
                     if (rs.getString(3) != null) {
                         cols.append(" COLLATE ").append(rs.getString(3));
@@ -69,6 +69,7 @@ final class ChangeLog {
             }
         }
         String keys = t.keyList(null);
+        String logKeys = t.logKeyList(null);
         try (Statement st = c.createStatement()) {
             // Key columns are nullable here only for the truncate marker row, which has none.
             st.execute("CREATE TABLE " + t.log() + " (i_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
@@ -81,20 +82,20 @@ final class ChangeLog {
                 String oldKeys = t.keyList("OLD");
                 String newKeys = t.keyList("NEW");
                 st.execute(rowFunction(t.function("ins"), guarded(keyProbe(t, types, "NEW", null), lost,
-                        "INSERT INTO " + t.log() + " (" + keys + ") VALUES (" + newKeys + ")")));
+                        "INSERT INTO " + t.log() + " (" + logKeys + ") VALUES (" + newKeys + ")")));
                 st.execute(rowFunction(t.function("upd"), guarded(keyProbe(t, types, "NEW", null) + ";\n    "
-                        + keyProbe(t, types, "OLD", null), lost, "INSERT INTO " + t.log() + " (" + keys + ") VALUES (" + oldKeys + ");\n"
+                        + keyProbe(t, types, "OLD", null), lost, "INSERT INTO " + t.log() + " (" + logKeys + ") VALUES (" + oldKeys + ");\n"
                         + "  IF NOT (" + keyEquality.join(t, "NEW", "OLD") + ") THEN\n    INSERT INTO " + t.log()
-                        + " (" + keys + ") VALUES (" + newKeys + ");\n  END IF")));
+                        + " (" + logKeys + ") VALUES (" + newKeys + ");\n  END IF")));
                 st.execute(rowFunction(t.function("del"), guarded(keyProbe(t, types, "OLD", null), lost,
-                        "INSERT INTO " + t.log() + " (" + keys + ") VALUES (" + oldKeys + ")")));
+                        "INSERT INTO " + t.log() + " (" + logKeys + ") VALUES (" + oldKeys + ")")));
             } else {
                 st.execute(function(t.function("ins"), guarded(keyProbe(t, types, "n", "new_rows"), lost,
-                        "INSERT INTO " + t.log() + " (" + keys + ") SELECT " + keys + " FROM new_rows")));
+                        "INSERT INTO " + t.log() + " (" + logKeys + ") SELECT " + keys + " FROM new_rows")));
                 st.execute(function(t.function("upd"), guarded(keyProbe(t, types, "n", "new_rows"), lost,
-                        "INSERT INTO " + t.log() + " (" + keys + ") SELECT " + keys + " FROM old_rows UNION SELECT " + keys + " FROM new_rows")));
+                        "INSERT INTO " + t.log() + " (" + logKeys + ") SELECT " + keys + " FROM old_rows UNION SELECT " + keys + " FROM new_rows")));
                 st.execute(function(t.function("del"), guarded(keyProbe(t, types, "n", "old_rows"), lost,
-                        "INSERT INTO " + t.log() + " (" + keys + ") SELECT " + keys + " FROM old_rows")));
+                        "INSERT INTO " + t.log() + " (" + logKeys + ") SELECT " + keys + " FROM old_rows")));
             }
             st.execute(function(t.function("trunc"), "INSERT INTO " + t.log() + " (b_truncate) VALUES (true)"));
         }

@@ -22,8 +22,15 @@ final class Cleanup {
              WHERE c.oid = ? AND n.nspname NOT IN ('sch_repnew', 'sch_repdrop')
             """;
 
+    /**
+     * The copy and the log exist, and the log names its key columns by position (k1, ...), as
+     * this rpcl writes them: one left by an earlier rpcl, whose log used the key's own names, is
+     * started over.
+     */
     private static final String INTACT = """
-            SELECT pg_catalog.to_regclass(?) IS NOT NULL AND pg_catalog.to_regclass(?) IS NOT NULL
+            SELECT pg_catalog.to_regclass(?) IS NOT NULL
+               AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
+                            WHERE attrelid = pg_catalog.to_regclass(?) AND attname = 'k1' AND NOT attisdropped)
             """;
 
     private Cleanup() {

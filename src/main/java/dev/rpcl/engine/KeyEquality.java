@@ -84,4 +84,12 @@ record KeyEquality(List<String> operators) {
                         + Sql.ident(keys.get(i)))
                 .collect(Collectors.joining(" AND "));
     }
+
+    /** The same, with {@code log}'s key columns named as the change log names them ({@link RepackTable#logKeyList}). */
+    String joinLog(RepackTable t, String a, String log) {
+        List<String> keys = t.keyColumns();
+        return IntStream.range(0, keys.size())
+                .mapToObj(i -> a + "." + Sql.ident(keys.get(i)) + " " + operators.get(i) + " " + log + "." + RepackTable.logKey(i + 1))
+                .collect(Collectors.joining(" AND "));
+    }
 }

@@ -290,37 +290,63 @@ public final class RepackEngine {
     }
 
     /**
-     * Cleans up on a connection of its own: the one that failed may be gone (a killed backend, a
-     * connection the pool closed) or inside a failed transaction. Whatever that one still holds
-     * is rolled back first, so that its locks do not block the cleanup.
+     * Cleans up after a failure: on the failed session once what it still held is rolled back, or,
+     * when that session is gone (a killed backend, a connection the pool closed), on a new one
+     * that takes the table's advisory lock first.
      */
     private void cleanUpAfterFailure(Connection failed, RepackTable t, String msg) {
         rollBackQuietly(failed, t);
+        if (usable(failed)) {
+            cleanUp(failed, t, msg);
+            return;
+        }
         try (Connection c = db.connect()) {
-            // When the failed session is gone, so is its advisory lock: another rpcl process may
+            // The failed session is gone, and its advisory lock with it: another rpcl process may
             // have taken the table since, and its objects are then that process's to handle.
             if (!Cleanup.tryLock(c, t)) {
                 LOG.warn("{}: another rpcl process took the table over after this one lost its session; left to it", t.display());
                 return;
             }
             try {
-                Cleanup.drop(c, t, db.config().lockTimeout(), CLEANUP_ATTEMPTS);
-                if (msg == null) {
-                    RepackState.delete(c, t.ref().schema(), t.ref().name());
-                } else {
-                    RepackState.status(c, t, RepackState.FAILED, msg);
-                }
-            } catch (SQLException | RuntimeException e) {
-                String why = e instanceof SQLException || e instanceof RpclException ? message(e) : e.toString();
-                LOG.error("{}: cleanup incomplete: {}; abort_repack or the next run cleans it up", t.display(), why);
-                RepackState.status(c, t, RepackState.FAILED, (msg == null ? "stopped" : msg) + "; " + why);
+                cleanUp(c, t, msg);
             } finally {
                 Cleanup.unlock(c, t);
             }
         } catch (SQLException | RuntimeException e) {
-            LOG.error("{}: cleanup not possible now ({}); abort_repack or the next run cleans it up", t.display(),
-                    e instanceof SQLException || e instanceof RpclException ? message(e) : e.toString());
+            LOG.error("{}: cleanup not possible now ({}); abort_repack or the next run cleans it up", t.display(), describe(e));
         }
+    }
+
+    /** Whether the session that failed is still there (and so still holds the table's advisory lock). */
+    private static boolean usable(Connection c) {
+        try {
+            return !c.isClosed() && c.isValid(5);
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    private void cleanUp(Connection c, RepackTable t, String msg) {
+        try {
+            Cleanup.drop(c, t, db.config().lockTimeout(), CLEANUP_ATTEMPTS);
+            if (msg == null) {
+                RepackState.delete(c, t.ref().schema(), t.ref().name());
+            } else {
+                RepackState.status(c, t, RepackState.FAILED, msg);
+            }
+        } catch (SQLException | RuntimeException e) {
+            String why = describe(e);
+            LOG.error("{}: cleanup incomplete: {}; abort_repack or the next run cleans it up", t.display(), why);
+            try {
+                RepackState.status(c, t, RepackState.FAILED, (msg == null ? "stopped" : msg) + "; " + why);
+            } catch (SQLException ignored) {
+                LOG.debug("{}: cannot record the failure: {}", t.display(), ignored.getMessage());
+            }
+        }
+    }
+
+    private static String describe(Exception e) {
+        return e instanceof SQLException || e instanceof RpclException ? message(e) : e.toString();
     }
 
     private static void rollBackQuietly(Connection c, RepackTable t) {

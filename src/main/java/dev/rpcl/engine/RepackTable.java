@@ -60,6 +60,22 @@ public record RepackTable(TableRef ref, List<String> keyColumns) {
         return keyColumns.stream().map(k -> prefix + Sql.ident(k)).collect(Collectors.joining(", "));
     }
 
+    /**
+     * The change log's key columns, named by position ({@code k1, k2, ...}) and optionally
+     * prefixed with an alias: the log's own columns (i_id, i_xid, b_truncate) are never among
+     * them, whatever the table's key columns are called.
+     */
+    public String logKeyList(String alias) {
+        String prefix = alias == null ? "" : alias + ".";
+        return java.util.stream.IntStream.rangeClosed(1, keyColumns.size()).mapToObj(i -> prefix + logKey(i))
+                .collect(Collectors.joining(", "));
+    }
+
+    /** The log's column for the key column at 1-based {@code position}. */
+    static String logKey(int position) {
+        return "k" + position;
+    }
+
     /** A key for pg_try_advisory_lock: 'rpcl' in the high half, the table's OID in the low half. */
     public long advisoryKey() {
         return (0x7270636CL << 32) | ref.oid();

@@ -124,6 +124,26 @@ class HostileNamesTest {
                 "no name ran as SQL");
     }
 
+    @Test
+    void keyColumnsNamedLikeTheChangeLogsOwnColumnsAreRepacked() {
+        db.execute("CREATE TABLE public.own_names (i_id int, i_xid int, b_truncate boolean, k1 text,"
+                        + " PRIMARY KEY (i_id, i_xid, b_truncate))",
+                "INSERT INTO public.own_names SELECT g, g % 7, g % 2 = 0, 'v' || g FROM generate_series(1, 3000) g",
+                "DELETE FROM public.own_names WHERE i_id % 3 = 0");
+        String before = oid("public.own_names");
+        db.writeConfig(home, "default", "main", "tables = ['public.own_names']\ncheck_time = \"0\"");
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        assertEquals(0, CliRun.run(home, "prepare_repack").exitCode());
+        db.execute("UPDATE public.own_names SET k1 = 'changed', i_xid = i_xid + 100 WHERE i_id % 5 = 0",
+                "DELETE FROM public.own_names WHERE i_id % 11 = 0",
+                "INSERT INTO public.own_names VALUES (90000, 1, true, 'new')");
+        List<List<String>> rows = rows("public.own_names");
+        CliRun run = CliRun.run(home, "repack_tables");
+        assertEquals(0, run.exitCode(), run::toString);
+        assertNotEquals(before, oid("public.own_names"));
+        assertEquals(rows, rows("public.own_names"));
+    }
+
     /** A TOML basic string. */
     private static String toml(String value) {
         return '"' + value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + '"';
