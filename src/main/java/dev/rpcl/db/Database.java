@@ -67,16 +67,29 @@ public final class Database implements AutoCloseable {
     }
 
     /**
-     * Timeouts a role or database may set that would end rpcl's work half way: a copy or an index
-     * build is one long statement in one long transaction, and the session that holds a table's
-     * advisory lock waits idle between statements. Only the settings this server has (17 added
-     * transaction_timeout), each off for rpcl's sessions alone; rpcl bounds its own waits with
-     * lock_timeout.
+     * Run once on every new session. Timeouts a role or database may set would end rpcl's work
+     * half way: a copy or an index build is one long statement in one long transaction, and the
+     * session that holds a table's advisory lock waits idle between statements. Each is turned off
+     * for rpcl's sessions alone, where this server has it (17 added transaction_timeout); rpcl
+     * bounds its own waits with lock_timeout. And the server checks every second that rpcl is
+     * still there while a statement runs (client_connection_check_interval, 14+): a copy or an
+     * index build of an rpcl process killed with kill -9 ends within a second, with its locks,
+     * instead of running to its end and keeping the rerun and abort_repack off the table. That
+     * check exists on Linux servers only; elsewhere the setting is refused and left alone.
      */
     static final String SESSION_SETTINGS = """
-            SELECT pg_catalog.set_config(name, '0', false) FROM pg_catalog.pg_settings
-             WHERE name IN ('statement_timeout', 'idle_in_transaction_session_timeout', 'idle_session_timeout',
-                            'transaction_timeout')""";
+            DO $rpcl$
+            BEGIN
+              PERFORM pg_catalog.set_config(name, '0', false) FROM pg_catalog.pg_settings
+               WHERE name IN ('statement_timeout', 'idle_in_transaction_session_timeout', 'idle_session_timeout',
+                              'transaction_timeout');
+              BEGIN
+                PERFORM pg_catalog.set_config('client_connection_check_interval', '1s', false);
+              EXCEPTION WHEN OTHERS THEN
+                NULL;
+              END;
+            END
+            $rpcl$""";
 
     /**
      * The oldest PostgreSQL rpcl runs on: column compression (pg_attribute.attcompression, LIKE

@@ -47,6 +47,33 @@ final class Cleanup {
         }
     }
 
+    /** Who holds the table's advisory lock (the key's high half is classid, its low half objid). */
+    private static final String HOLDER = """
+            SELECT a.pid, a.usename, a.application_name, a.client_addr::text AS client, a.state,
+                   pg_catalog.to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ') AS since
+              FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+             WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = ? AND l.objid::bigint = ? AND l.objsubid = 1
+            """;
+
+    /**
+     * "another rpcl process is working on it", with the session that holds the lock, so that an
+     * operator can tell a live run from a stray session (and end it with pg_terminate_backend).
+     */
+    static String heldElsewhere(Connection c, RepackTable t) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(HOLDER)) {
+            ps.setLong(1, t.advisoryKey() >>> 32);
+            ps.setLong(2, t.advisoryKey() & 0xFFFFFFFFL);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return "another rpcl process is working on it";
+                }
+                return "another rpcl process is working on it (backend " + rs.getInt("pid") + " of role " + rs.getString("usename")
+                        + ", " + rs.getString("application_name") + (rs.getString("client") == null ? "" : ", from " + rs.getString("client"))
+                        + ", " + rs.getString("state") + ", connected since " + rs.getString("since") + ")";
+            }
+        }
+    }
+
     static void unlock(Connection lock, RepackTable t) {
         try (PreparedStatement ps = lock.prepareStatement("SELECT pg_catalog.pg_advisory_unlock(?)")) {
             ps.setLong(1, t.advisoryKey());

@@ -101,8 +101,8 @@ final class Maintenance {
             }
             RepackTable t = RepackTable.of(row.get().oldOid(), schema, name, row.get().keyColumns());
             if (!Cleanup.tryLock(c, t)) {
-                return TableResult.of(display, TableResult.Status.FAILED, "another rpcl process is working on it;"
-                        + " stop it first (rpcl stop_repack, stop_prepare or stop_replay)");
+                return TableResult.of(display, TableResult.Status.FAILED, Cleanup.heldElsewhere(c, t)
+                        + "; stop it first (rpcl stop_repack, stop_prepare or stop_replay)");
             }
             try {
                 Cleanup.drop(c, t, db.config().lockTimeout(), opts.maxSwapAttempts());

@@ -192,7 +192,7 @@ public final class RepackEngine {
         // own, idle and unwatched, a lost lock let a second process work on the same table.
         try (Connection c = db.connect()) {
             if (!Cleanup.tryLock(c, t)) {
-                return TableResult.skipped(cand.display(), cand.totalBytes(), "another rpcl process is working on it");
+                return TableResult.skipped(cand.display(), cand.totalBytes(), Cleanup.heldElsewhere(c, t));
             }
             try {
                 if (unfinishedSwap(c, t)) {

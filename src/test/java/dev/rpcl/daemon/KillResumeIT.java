@@ -133,6 +133,29 @@ class KillResumeIT {
         assertEquals("1", db.scalar("SELECT count(*) FROM pg_indexes WHERE indexname = 'k_index_slow'"));
     }
 
+    /**
+     * The backend of a killed rpcl in the middle of a long statement (an index build of ten
+     * seconds here) notices within a second that its client is gone (rpcl sets
+     * client_connection_check_interval) and ends, with its locks: abort_repack works at once.
+     */
+    @Test
+    void theBackendOfAKilledRpclEndsWithinSecondsAndAbortWorksAtOnce() throws Exception {
+        setUp("k_orphan", "");
+        db.execute("CREATE FUNCTION slower_key(int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS"
+                        + " $$BEGIN PERFORM pg_sleep(0.005); RETURN $1; END$$",
+                "CREATE INDEX k_orphan_slow ON k_orphan ((slower_key(n)))");
+        long pid = startInBackground("repack_tables");
+        assertTrue(awaitBackend("k_orphan", "create indices", "state = 'active'", 90), () -> RpclJar.log(home, "default"));
+        ProcessHandle p = ProcessHandle.of(pid).orElseThrow();
+        p.destroyForcibly();
+        p.onExit().get(20, TimeUnit.SECONDS);
+        assertTrue(Twins.await(() -> db.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'repcloud%'")
+                .equals("0"), 4), "the killed process's index build still runs");
+        RpclJar.Result abort = RpclJar.run(home, RUN, "abort_repack");
+        assertEquals(0, abort.exitCode(), abort::toString);
+        assertNothingLeftBehind("k_orphan", db.scalar("SELECT 'public.k_orphan'::regclass::oid"));
+    }
+
     @Test
     void killedDuringAReplayTheRepackContinuesFromThePreparedCopy() throws Exception {
         setUp("k_replay", "");

@@ -215,10 +215,12 @@ class EngineLifecycleTest {
              var st = other.createStatement()) {
             // What another rpcl process holds while it works on the table.
             st.execute("SELECT pg_advisory_lock((x'7270636C'::bigint << 32) | 't_busy'::regclass::oid::bigint)");
+            String pid = db.scalar("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = 't_busy'::regclass::oid");
             RepackEngine engine = new RepackEngine(database, RepackOptions.defaults(), () -> false);
             TableResult r = engine.repack(only(engine));
             assertEquals(TableResult.Status.SKIPPED, r.status(), r::toString);
-            assertEquals("another rpcl process is working on it", r.reason());
+            assertTrue(r.reason().startsWith("another rpcl process is working on it (backend " + pid + " of role " + db.owner()),
+                    r::reason);
         }
         assertNothingLeft("t_busy");
     }
