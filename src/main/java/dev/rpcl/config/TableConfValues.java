@@ -83,6 +83,6 @@ final class TableConfValues {
     }
 
     private static String show(Object value) {
-        return value instanceof String ? "'" + value + "'" : String.valueOf(value);
+        return TomlValues.show(value);
     }
 }

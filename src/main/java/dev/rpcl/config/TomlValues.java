@@ -33,7 +33,18 @@ final class TomlValues {
                 + ": " + allowed + ".");
     }
 
-    private static String show(Object value) {
+    /** A value as it is written in the file: a string quoted, a list as a TOML array. */
+    static String show(Object value) {
+        if (value instanceof TomlArray array) {
+            List<String> items = new ArrayList<>();
+            for (Object item : array.toList()) {
+                items.add(item instanceof String str ? '"' + str + '"' : show(item));
+            }
+            return "[" + String.join(", ", items) + "]";
+        }
+        if (value instanceof TomlTable) {
+            return "(a section)";
+        }
         return value instanceof String ? "'" + value + "'" : String.valueOf(value);
     }
 
@@ -141,12 +152,19 @@ final class TomlValues {
         return d;
     }
 
-    /** lock_timeout 0 means "wait forever" to PostgreSQL, the one thing the swap must never do. */
+    /**
+     * lock_timeout 0 means "wait forever" to PostgreSQL, the one thing the swap must never do; and
+     * the server takes at most 2147483647 ms (about 24 days), past which the first lock would fail.
+     */
     java.time.Duration lockTimeout(TomlTable t, String key) {
         java.time.Duration d = duration(t, key, "3s", Durations.Unit.MILLISECONDS);
         if (d.isZero()) {
             throw bad(key, raw(t, key), "it must be more than 0, since 0 would let the swap wait for its lock forever;"
                     + " e.g. \"3s\"");
+        }
+        if (d.toMillis() > Integer.MAX_VALUE) {
+            throw bad(key, raw(t, key), "PostgreSQL takes at most 2147483647 ms (about 24 days), and a swap should wait"
+                    + " seconds; e.g. \"3s\"");
         }
         return d;
     }
@@ -156,11 +174,9 @@ final class TomlValues {
         if (v == null) {
             return List.of();
         }
-        if (v instanceof String s) {
-            return s.isBlank() ? List.of() : List.of(s);
-        }
         if (!(v instanceof TomlArray array)) {
-            throw bad(key, v, "expected a list of strings, e.g. ['a', 'b']");
+            // A bare string is refused, not taken for a list of one: repcloud read it letter by letter.
+            throw bad(key, v, "expected a list of strings, e.g. ['a', 'b'] (one item is written ['a'])");
         }
         List<String> out = new ArrayList<>();
         for (int i = 0; i < array.size(); i++) {

@@ -121,9 +121,33 @@ public final class Database implements AutoCloseable {
     }
 
     private RpclException connectError(Exception e) {
+        String reason = rootMessage(e);
         return RpclException.failed("Cannot connect to database " + config.database() + " on " + config.host()
                 + ":" + config.port() + " as " + config.user() + " (connection " + config.name() + "): "
-                + rootMessage(e) + ". Check host, port, user, password and sslmode in the configuration.", e);
+                + reason + (reason.endsWith(".") ? " " : ". ") + connectHint(e), e);
+    }
+
+    /** What to do about a failed connection, by its SQLSTATE: the configuration is not always to blame. */
+    static String connectHint(Throwable e) {
+        String state = null;
+        for (Throwable t = e; t != null && state == null; t = t.getCause()) {
+            if (t instanceof SQLException s && s.getSQLState() != null) {
+                state = s.getSQLState();
+            }
+        }
+        if (state == null) {
+            return "Check host, port, user, password and sslmode in the configuration.";
+        }
+        return switch (state) {
+            case "57P03" -> "The server is starting up, shutting down or recovering from a crash: run the command again"
+                    + " once it accepts connections (rpcl resumes or cleans up what it left).";
+            case "28P01", "28000" -> "Check user and password in the configuration (or the password file), and pg_hba.conf.";
+            case "3D000" -> "Check database in the configuration.";
+            case "53300" -> "The server has no free connection slot: raise max_connections or try later.";
+            default -> state.startsWith("08")
+                    ? "Check that the server runs and listens there (host, port, sslmode in the configuration)."
+                    : "Check host, port, user, password and sslmode in the configuration.";
+        };
     }
 
     /**
@@ -135,6 +159,12 @@ public final class Database implements AutoCloseable {
             if (e instanceof org.postgresql.util.PSQLException p && p.getServerErrorMessage() != null
                     && p.getServerErrorMessage().getMessage() != null) {
                 return p.getServerErrorMessage().getMessage().replace('\n', ' ').trim();
+            }
+        }
+        // A pool timeout wraps the driver's own reason (connection refused, ...): that one tells.
+        for (Throwable e = t; e != null; e = e.getCause()) {
+            if (e instanceof org.postgresql.util.PSQLException p && p.getMessage() != null) {
+                return p.getMessage().replace('\n', ' ').trim();
             }
         }
         Throwable c = t;

@@ -233,6 +233,25 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aLockTimeoutPastWhatPostgresTakesIsRefusedWhenTheFileIsRead() {
+        RpclException e = assertThrows(RpclException.class,
+                () -> load("[connections.a]\nuser = \"u\"\ndatabase = \"d\"\nlock_timeout = \"30d\"\n"));
+        assertTrue(e.getMessage().contains("Bad value '30d' for connections.a.lock_timeout")
+                && e.getMessage().contains("at most 2147483647 ms"), e.getMessage());
+    }
+
+    @Test
+    void aTableListWrittenAsAStringIsRefusedAndListsShowAsWritten() {
+        RpclException e = assertThrows(RpclException.class,
+                () -> load("[connections.a]\nuser = \"u\"\ndatabase = \"d\"\ntables = \"public.t\"\n"));
+        assertTrue(e.getMessage().contains("Bad value 'public.t' for connections.a.tables")
+                && e.getMessage().contains("one item is written ['a']"), e.getMessage());
+        e = assertThrows(RpclException.class,
+                () -> load("[connections.a]\nuser = \"u\"\ndatabase = \"d\"\nlock_timeout = [\"3s\", 5]\n"));
+        assertTrue(e.getMessage().contains("Bad value [\"3s\", 5] for connections.a.lock_timeout"), e.getMessage());
+    }
+
+    @Test
     void connectionThatIsNotASectionIsBadInput() {
         RpclException e = assertThrows(RpclException.class, () -> load("connections = 5\n"));
         assertEquals(RpclException.Kind.BAD_INPUT, e.kind());

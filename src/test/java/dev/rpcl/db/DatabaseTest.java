@@ -100,8 +100,18 @@ class DatabaseTest {
         assertEquals(RpclException.Kind.FAILED, e.kind());
         assertTrue(e.getMessage().startsWith("Cannot connect to database " + db.name() + " on " + db.server().host()
                 + ":1 as " + db.owner() + " (connection main): "), e.getMessage());
-        assertTrue(e.getMessage().contains("Check host, port, user, password and sslmode"), e.getMessage());
+        assertTrue(e.getMessage().contains("refused") && e.getMessage().contains("Check that the server runs and listens there"),
+                e.getMessage());
         assertTrue(!e.getMessage().contains("\n"), e.getMessage());
+    }
+
+    @Test
+    void theHintOfAFailedConnectionFollowsItsCauseNotAlwaysTheConfiguration() {
+        assertTrue(Database.connectHint(new SQLException("the database system is in recovery mode", "57P03"))
+                .startsWith("The server is starting up, shutting down or recovering from a crash"));
+        assertTrue(Database.connectHint(new SQLException("x", "28P01")).startsWith("Check user and password"));
+        assertTrue(Database.connectHint(new SQLException("x", "3D000")).startsWith("Check database"));
+        assertTrue(Database.connectHint(new RuntimeException("no state")).startsWith("Check host, port, user, password and sslmode"));
     }
 
     @Test
