@@ -178,7 +178,8 @@ final class Cleanup {
         st.execute("DROP TABLE IF EXISTS " + t.copy());
     }
 
-    private static RepackTable currentName(Connection c, RepackTable t) throws SQLException {
+    /** The table as it is named now (found by OID), or null when it is gone. */
+    static RepackTable currentName(Connection c, RepackTable t) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(BY_OID)) {
             ps.setLong(1, t.ref().oid());
             try (ResultSet rs = ps.executeQuery()) {

@@ -67,6 +67,42 @@ final class Maintenance {
         return total;
     }
 
+    /**
+     * The tables rpcl left prepared, in progress or failed that were renamed or dropped since: the
+     * configuration names them no more (or names the new name, a table rpcl knows nothing of), so
+     * their triggers would log for ever. Their triggers, logs and copies are removed, and each is
+     * reported. Tables swapped and not finished yet are left to finishing.
+     */
+    List<TableResult> cleanUpMoved() {
+        List<TableResult> results = new ArrayList<>();
+        try (Connection c = db.connect()) {
+            for (RepackState.Row row : RepackState.withStatus(c, RepackState.PREPARED, RepackState.IN_PROGRESS, RepackState.FAILED)) {
+                RepackTable t = RepackTable.of(row.oldOid(), row.schema(), row.name(), row.keyColumns());
+                RepackTable now = Cleanup.currentName(c, t);
+                if (row.step() == Step.VALIDATE || now != null && now.display().equals(t.display()) || !Cleanup.tryLock(c, t)) {
+                    continue;
+                }
+                String reason = (now == null ? "was dropped" : "was renamed to " + now.display())
+                        + " while rpcl was repacking it (its state was '" + row.status() + "')";
+                try {
+                    Cleanup.drop(c, t, db.config().lockTimeout(), opts.maxSwapAttempts());
+                    RepackState.delete(c, row.schema(), row.name());
+                    reason += "; rpcl's " + (now == null ? "" : "triggers, ") + "change log and copy were removed"
+                            + (now == null ? "" : "; repack it under its new name");
+                } catch (RpclException e) {
+                    reason += "; " + e.getMessage();
+                } finally {
+                    Cleanup.unlock(c, t);
+                }
+                LOG.warn("{}: {}", t.display(), reason);
+                results.add(TableResult.of(t.display(), TableResult.Status.FAILED, reason));
+            }
+        } catch (SQLException e) {
+            throw RepackEngine.failure(db, "Cannot clean up after tables renamed or dropped during their repack", e);
+        }
+        return results;
+    }
+
     /** abort_repack for every table rpcl left prepared, in progress or failed. */
     RepackReport abortAll() {
         List<RepackState.Row> rows;

@@ -73,7 +73,7 @@ public final class RepackEngine {
     /** repack_tables: every candidate copied, replayed and swapped one by one, then finished. */
     public RepackReport repackTables() {
         finish();
-        List<TableResult> results = new ArrayList<>();
+        List<TableResult> results = new ArrayList<>(maintenance().cleanUpMoved());
         for (Candidate cand : announce(checked(candidates()))) {
             if (stop.getAsBoolean()) {
                 results.add(TableResult.of(cand.display(), TableResult.Status.STOPPED, "not started: a stop was requested"));
@@ -87,7 +87,7 @@ public final class RepackEngine {
 
     /** prepare_repack: every candidate copied, indexed and caught up, left 'prepared' for the swap. */
     public RepackReport prepareTables() {
-        List<TableResult> results = new ArrayList<>();
+        List<TableResult> results = new ArrayList<>(maintenance().cleanUpMoved());
         for (Candidate cand : announce(checked(candidates()))) {
             if (stop.getAsBoolean()) {
                 results.add(TableResult.of(cand.display(), TableResult.Status.STOPPED, "not started: a stop was requested"));
@@ -243,22 +243,20 @@ public final class RepackEngine {
             return result(t, cand, TableResult.Status.REPACKED, null, work, sizeAfter);
         } catch (TableRepack.Stopped s) {
             LOG.warn("{}: stop requested; cleaning up the unfinished repack", t.display());
-            cleanUpAfterFailure(c, t, null);
-            return result(t, cand, TableResult.Status.STOPPED, "stopped before the swap; the table is unchanged", work, 0);
+            return result(t, cand, TableResult.Status.STOPPED, withNote("stopped before the swap; the table is unchanged",
+                    cleanUpAfterFailure(c, t, null)), work, 0);
         } catch (SQLException | RpclException e) {
             String msg = e instanceof RpclException ? e.getMessage()
                     : "step '" + work.currentStep().dbValue() + "' failed: " + Database.rootMessage(e);
             LOG.error("{}: repack failed: {}", t.display(), msg, e instanceof RpclException ? null : e);
-            cleanUpAfterFailure(c, t, msg);
-            return result(t, cand, TableResult.Status.FAILED, msg, work, 0);
+            return result(t, cand, TableResult.Status.FAILED, withNote(msg, cleanUpAfterFailure(c, t, msg)), work, 0);
         } catch (RuntimeException e) {
             // A failure rpcl did not foresee (a bug, a driver surprise) is handled like any other:
             // the table is cleaned up and the run goes on with the next one; the stack trace goes
             // to the log, for the bug report.
             String msg = "step '" + work.currentStep().dbValue() + "' failed: " + unexpected(e);
             LOG.error("{}: repack failed: {}", t.display(), msg, e);
-            cleanUpAfterFailure(c, t, msg);
-            return result(t, cand, TableResult.Status.FAILED, msg, work, 0);
+            return result(t, cand, TableResult.Status.FAILED, withNote(msg, cleanUpAfterFailure(c, t, msg)), work, 0);
         }
     }
 
@@ -294,27 +292,32 @@ public final class RepackEngine {
      * when that session is gone (a killed backend, a connection the pool closed), on a new one
      * that takes the table's advisory lock first.
      */
-    private void cleanUpAfterFailure(Connection failed, RepackTable t, String msg) {
+    private String cleanUpAfterFailure(Connection failed, RepackTable t, String msg) {
         rollBackQuietly(failed, t);
         if (usable(failed)) {
-            cleanUp(failed, t, msg);
-            return;
+            return cleanUp(failed, t, msg);
         }
         try (Connection c = db.connect()) {
             // The failed session is gone, and its advisory lock with it: another rpcl process may
             // have taken the table since, and its objects are then that process's to handle.
             if (!Cleanup.tryLock(c, t)) {
                 LOG.warn("{}: another rpcl process took the table over after this one lost its session; left to it", t.display());
-                return;
+                return "another rpcl process took the table over since";
             }
             try {
-                cleanUp(c, t, msg);
+                return cleanUp(c, t, msg);
             } finally {
                 Cleanup.unlock(c, t);
             }
         } catch (SQLException | RuntimeException e) {
             LOG.error("{}: cleanup not possible now ({}); abort_repack or the next run cleans it up", t.display(), describe(e));
+            return "rpcl's triggers, change log and copy are still there (" + describe(e) + "): run abort_repack";
         }
+    }
+
+    /** The reason of a table's result, and what the cleanup after it could not do, if anything. */
+    private static String withNote(String reason, String cleanupNote) {
+        return cleanupNote == null ? reason : reason + "; " + cleanupNote;
     }
 
     /** Whether the session that failed is still there (and so still holds the table's advisory lock). */
@@ -326,7 +329,8 @@ public final class RepackEngine {
         }
     }
 
-    private void cleanUp(Connection c, RepackTable t, String msg) {
+    /** Null when everything of rpcl's is gone, else what is left and what to do about it. */
+    private String cleanUp(Connection c, RepackTable t, String msg) {
         try {
             Cleanup.drop(c, t, db.config().lockTimeout(), CLEANUP_ATTEMPTS);
             if (msg == null) {
@@ -334,6 +338,7 @@ public final class RepackEngine {
             } else {
                 RepackState.status(c, t, RepackState.FAILED, msg);
             }
+            return null;
         } catch (SQLException | RuntimeException e) {
             String why = describe(e);
             LOG.error("{}: cleanup incomplete: {}; abort_repack or the next run cleans it up", t.display(), why);
@@ -342,6 +347,7 @@ public final class RepackEngine {
             } catch (SQLException ignored) {
                 LOG.debug("{}: cannot record the failure: {}", t.display(), ignored.getMessage());
             }
+            return why;
         }
     }
 

@@ -166,6 +166,31 @@ class ApplicationDdlWhilePreparedTest {
     }
 
     @Test
+    void aPreparedTableThatWasRenamedIsReportedAndRpclsObjectsLeaveIt() {
+        assertEquals(0, CliRun.run(home, "prepare_repack").exitCode());
+        db.execute("ALTER TABLE acct RENAME TO accounts");
+        CliRun run = CliRun.run(home, "repack_tables");
+        assertNotEquals(0, run.exitCode(), run::toString);
+        assertTrue(run.out().contains("public.acct") && run.out().contains("was renamed to public.accounts while rpcl was"
+                + " repacking it"), run::toString);
+        assertEquals("0", db.scalar("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'public.accounts'::regclass"));
+        assertEquals("0", db.scalar("SELECT count(*) FROM pg_class WHERE relnamespace = 'sch_repnew'::regnamespace"));
+        assertEquals("0", db.scalar("SELECT count(*) FROM sch_repcloud.t_table_repack"));
+        db.execute("UPDATE accounts SET v = 'after' WHERE u = 1");
+    }
+
+    @Test
+    void aPreparedTableThatWasDroppedIsReportedAndItsLogAndCopyGo() {
+        assertEquals(0, CliRun.run(home, "prepare_repack").exitCode());
+        db.execute("DROP TABLE acct");
+        CliRun run = CliRun.run(home, "prepare_repack");
+        assertNotEquals(0, run.exitCode(), run::toString);
+        assertTrue(run.out().contains("public.acct") && run.out().contains("was dropped while rpcl was repacking it"), run::toString);
+        assertEquals("0", db.scalar("SELECT count(*) FROM pg_class WHERE relnamespace = 'sch_repnew'::regnamespace"));
+        assertEquals("0", db.scalar("SELECT count(*) FROM pg_proc WHERE pronamespace = 'sch_repnew'::regnamespace"));
+    }
+
+    @Test
     void theReplayDaemonCleansUpATableWhoseCaptureWasLostInsteadOfReplayingItForEver() throws Exception {
         ConnectionConfig cfg = new ConfigLoader(new RpclHome(home).initialise()).load("default").select("main").get(0);
         assertEquals(0, CliRun.run(home, "prepare_repack").exitCode());

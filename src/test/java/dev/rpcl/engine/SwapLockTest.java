@@ -121,6 +121,8 @@ class SwapLockTest {
             CliRun run = CliRun.run(home, "repack_tables");
             assertEquals(3, run.exitCode(), run::toString);
             assertTrue(run.out().contains("Cannot swap public.t_nothing") && run.out().contains("in 8 attempts"), run::toString);
+            assertTrue(run.out().contains("they now do nothing. Run rpcl abort_repack when the table is idle"),
+                    () -> "the terminal says what is left and what to do: " + run);
             assertTrue(log().contains("swap attempt 8 of 8 gave up"), "each attempt is logged");
             try (Statement st = blocker.createStatement()) {
                 st.execute("SELECT 1");
