@@ -300,9 +300,14 @@ final class ChangeLog {
         st.execute("DROP TABLE IF EXISTS " + t.log());
     }
 
+    /**
+     * The old table's own foreign keys, without the clones PostgreSQL made of one that references
+     * a partitioned table (one per partition, conparentid set): they go with their parent, and
+     * naming them too made the DROP fail ("constraint ... does not exist") for good.
+     */
     private static final String PARKED_FOREIGN_KEYS = """
             SELECT conname FROM pg_catalog.pg_constraint
-             WHERE conrelid = pg_catalog.to_regclass(?) AND contype = 'f'
+             WHERE conrelid = pg_catalog.to_regclass(?) AND contype = 'f' AND conparentid = 0
              ORDER BY conname
             """;
 
