@@ -10,10 +10,19 @@ import java.util.List;
  * User triggers of the table, with their enabled state (ORIGIN, ALWAYS, REPLICA, DISABLED) and
  * comments. They are created after the move, inside the swap, so none of them ever fires for
  * the copy or the replay. Triggers cloned from a partitioned parent come back when the
- * partition is attached again, and rpcl's own (z_repcloud_) triggers stay behind with the old
- * table. (Triggers of views stay with their view, which the engine replaces in place.)
+ * partition is attached again, and rpcl's own triggers (those that call its functions in
+ * sch_repnew, whatever their names) stay behind with the old table. (Triggers of views stay with their view, which the engine replaces in place.)
  */
 public final class Triggers implements Carrier {
+
+    /**
+     * rpcl's own functions: those in sch_repnew, where only rpcl's user may create anything. A
+     * trigger is rpcl's when it calls one of them, whatever its name: a user's trigger named
+     * z_repcloud_... is the user's, carried over like any other, never dropped.
+     */
+    public static final String RPCL_FUNCTIONS = """
+            SELECT p.oid FROM pg_catalog.pg_proc p
+             WHERE p.pronamespace = (SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname = 'sch_repnew')""";
 
     private static final String TRIGGERS = """
             SELECT t.tgname::text AS name,
@@ -25,9 +34,20 @@ public final class Triggers implements Carrier {
               LEFT JOIN pg_catalog.pg_description d
                 ON d.objoid = t.oid AND d.classoid = 'pg_catalog.pg_trigger'::regclass AND d.objsubid = 0
              WHERE t.tgrelid = ? AND NOT t.tgisinternal AND t.tgparentid = 0
-               AND t.tgname NOT LIKE 'z\\_repcloud\\_%'
+               AND NOT t.tgfoid IN (%s)
              ORDER BY t.tgname
-            """;
+            """.formatted(RPCL_FUNCTIONS);
+
+
+    /** rpcl's four trigger names (repcloud's), which a trigger of the user's must not already hold. */
+    private static final String TAKEN_NAMES = """
+            SELECT t.tgname::text AS name FROM pg_catalog.pg_trigger t
+             WHERE t.tgrelid = ? AND t.tgname = ANY (?) AND NOT t.tgfoid IN (%s)
+             ORDER BY 1
+            """.formatted(RPCL_FUNCTIONS);
+
+    public static final List<String> RPCL_TRIGGER_NAMES = List.of("z_repcloud_log_ins", "z_repcloud_log_upd", "z_repcloud_log_del",
+            "z_repcloud_truncate");
 
     /** Statements of the enabled states other than the default ORIGIN. */
     private static String enable(String table, String trigger, String state) {
@@ -43,6 +63,10 @@ public final class Triggers implements Carrier {
     @Override
     public List<String> blockers(Connection c, TableRef table) throws SQLException {
         List<String> out = new ArrayList<>();
+        for (CatalogRows.Row r : CatalogRows.query(c, TAKEN_NAMES, table.oid(), RPCL_TRIGGER_NAMES.toArray(new String[0]))) {
+            out.add("table " + table.display() + " has a trigger of its own named " + r.str("name") + ", the name rpcl gives"
+                    + " its change-capture trigger (as repcloud did): rename that trigger to repack the table");
+        }
         for (CatalogRows.Row r : CatalogRows.query(c, TRIGGERS, table.oid())) {
             if (!r.bool("can_execute")) {
                 out.add("trigger " + r.str("name") + " on table " + table.display() + " calls function " + r.str("function")

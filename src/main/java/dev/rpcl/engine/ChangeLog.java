@@ -1,5 +1,6 @@
 package dev.rpcl.engine;
 
+import dev.rpcl.catalog.Triggers;
 import dev.rpcl.db.Sql;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -20,11 +21,11 @@ import org.slf4j.LoggerFactory;
 final class ChangeLog {
     private static final Logger LOG = LoggerFactory.getLogger(ChangeLog.class);
 
-    static final String TRIGGER_INSERT = "z_repcloud_log_ins";
-    static final String TRIGGER_UPDATE = "z_repcloud_log_upd";
-    static final String TRIGGER_DELETE = "z_repcloud_log_del";
-    static final String TRIGGER_TRUNCATE = "z_repcloud_truncate";
-    private static final List<String> TRIGGERS = List.of(TRIGGER_INSERT, TRIGGER_UPDATE, TRIGGER_DELETE, TRIGGER_TRUNCATE);
+    private static final List<String> TRIGGERS = Triggers.RPCL_TRIGGER_NAMES;
+    static final String TRIGGER_INSERT = TRIGGERS.get(0);
+    static final String TRIGGER_UPDATE = TRIGGERS.get(1);
+    static final String TRIGGER_DELETE = TRIGGERS.get(2);
+    static final String TRIGGER_TRUNCATE = TRIGGERS.get(3);
 
     private static final String KEY_TYPES = """
             SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),
@@ -38,9 +39,14 @@ final class ChangeLog {
 
     /** rpcl's triggers on the table, and how many of them are still ENABLE ALWAYS, as rpcl set them. */
     private static final String TRIGGER_STATES = """
-            SELECT count(*), count(*) FILTER (WHERE tgenabled = 'A')
-              FROM pg_catalog.pg_trigger WHERE tgrelid = ? AND tgname = ANY (?)
-            """;
+            SELECT count(*), count(*) FILTER (WHERE t.tgenabled = 'A')
+              FROM pg_catalog.pg_trigger t WHERE t.tgrelid = ? AND t.tgname = ANY (?) AND t.tgfoid IN (%s)
+            """.formatted(Triggers.RPCL_FUNCTIONS);
+
+    /** rpcl's triggers on the table: by the function they call, never by a name a user could give. */
+    private static final String OWN_TRIGGERS = """
+            SELECT t.tgname FROM pg_catalog.pg_trigger t WHERE t.tgrelid = ? AND t.tgfoid IN (%s) ORDER BY 1
+            """.formatted(Triggers.RPCL_FUNCTIONS);
 
     private ChangeLog() {
     }
@@ -277,11 +283,20 @@ final class ChangeLog {
      * never meets a trigger whose log is gone.
      */
     static void drop(Connection c, RepackTable t, boolean originalExists) throws SQLException {
-        try (Statement st = c.createStatement()) {
-            if (originalExists) {
-                for (String trigger : TRIGGERS) {
-                    st.execute("DROP TRIGGER IF EXISTS " + Sql.ident(trigger) + " ON " + t.original());
+        List<String> own = new ArrayList<>();
+        if (originalExists) {
+            try (PreparedStatement ps = c.prepareStatement(OWN_TRIGGERS)) {
+                ps.setLong(1, t.ref().oid());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        own.add(rs.getString(1));
+                    }
                 }
+            }
+        }
+        try (Statement st = c.createStatement()) {
+            for (String trigger : own) {
+                st.execute("DROP TRIGGER " + Sql.ident(trigger) + " ON " + t.original());
             }
             dropLogAndFunctions(st, t);
         }

@@ -24,7 +24,6 @@ public final class HelperSchema {
     public static final String NEW_SCHEMA = "sch_repnew";
     public static final String DROP_SCHEMA = "sch_repdrop";
     /** Every trigger rpcl puts on a user table starts with this; drop_schema removes them by it. */
-    public static final String TRIGGER_PREFIX = "z_repcloud_";
 
     /** What create or drop did, for the command to show. */
     public record Outcome(String connection, boolean changed, String message) {
@@ -52,10 +51,10 @@ public final class HelperSchema {
               JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
               JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              WHERE NOT t.tgisinternal
-               AND t.tgname LIKE 'z\\_repcloud\\_%'
+               AND t.tgfoid IN (%s)
                AND n.nspname NOT IN ('sch_repcloud', 'sch_repnew', 'sch_repdrop')
              ORDER BY 1, 2, 3
-            """;
+            """.formatted(dev.rpcl.catalog.Triggers.RPCL_FUNCTIONS);
 
     /**
      * Objects outside the helper schemas that depend on something inside them: dropping the
@@ -208,7 +207,7 @@ public final class HelperSchema {
         }
     }
 
-    /** Drops every z_repcloud_ trigger left on user tables; their functions go with the schemas. */
+    /** Drops every trigger of rpcl's (one that calls a function in sch_repnew) left on user tables; their functions go with the schemas. */
     static int dropLeftoverTriggers(Connection c) throws SQLException {
         List<String> drops = new ArrayList<>();
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(LEFTOVER_TRIGGERS)) {
