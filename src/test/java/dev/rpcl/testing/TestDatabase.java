@@ -201,12 +201,10 @@ public final class TestDatabase implements AutoCloseable {
      * Some server builds here stamp every new column with an attribute option of their own,
      * {@code pg_attver=N}, whose value differs per table and which ALTER ... SET cannot change (the
      * server keeps its own). No table rebuilt under another OID can carry it, and no user sets it:
-     * the dump is compared without it, and with every other option of the column.
+     * dumps are compared with its value masked, and every other option of the column as it is.
      */
     static String withoutServerStamps(String dump) {
-        return dump.replaceAll("(?m)^ALTER TABLE ONLY .+ ALTER COLUMN .+ SET \\(pg_attver=\\d+\\);\n", "")
-                .replaceAll(", pg_attver=\\d+", "")
-                .replaceAll("pg_attver=\\d+, ", "");
+        return dump.replaceAll("pg_attver=\\d+", "pg_attver=N");
     }
 
     @Override
