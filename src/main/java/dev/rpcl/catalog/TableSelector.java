@@ -74,11 +74,13 @@ public final class TableSelector {
             """;
 
     /**
-     * The primary key first, else the narrowest unique, valid, immediate, non-partial index
-     * without expressions whose columns are all NOT NULL (by a valid constraint: 18's NOT NULL
+     * The primary key first, else the narrowest unique, valid, non-partial index without
+     * expressions whose columns are all NOT NULL (by a valid constraint: 18's NOT NULL
      * NOT VALID leaves attnotnull set over rows that may hold NULLs). A key WITHOUT OVERLAPS (18)
      * is unique by exclusion, not by equality, and its GiST operator class's strategy 3 is
-     * "overlaps": it is never taken as the row identity.
+     * "overlaps": it is never taken as the row identity. A DEFERRABLE key is a key like any other
+     * to rpcl, which reads committed rows only, where it is unique (pg_repack repacks such tables
+     * too); the replay checks deferred constraints at once.
      */
     private static final String KEY = """
             SELECT CASE WHEN i.indisprimary THEN 'primary key ' ELSE 'unique index ' END || ic.relname AS source,
@@ -87,8 +89,7 @@ public final class TableSelector {
               JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
              CROSS JOIN LATERAL unnest(i.indkey[0:i.indnkeyatts - 1]) WITH ORDINALITY AS k(attnum, ord)
               LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-             WHERE i.indrelid = ? AND i.indisunique AND NOT i.indisexclusion AND i.indisvalid AND i.indimmediate
-               AND i.indpred IS NULL
+             WHERE i.indrelid = ? AND i.indisunique AND NOT i.indisexclusion AND i.indisvalid AND i.indpred IS NULL
              GROUP BY i.indexrelid, i.indisprimary, ic.relname, i.indnkeyatts
             HAVING bool_and(k.attnum > 0 AND a.attnotnull
                             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint nn

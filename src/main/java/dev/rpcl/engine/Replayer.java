@@ -70,7 +70,9 @@ final class Replayer {
                     : FILL_EVERYTHING.formatted(t.log(), t.logKeyList(null), batch);
             long rows;
             boolean truncated;
-            try (PreparedStatement ps = c.prepareStatement("CREATE TEMP TABLE IF NOT EXISTS " + batch
+            // The copy's DEFERRABLE constraints (rebuilt as the original's) are checked at each
+            // statement, not at commit: a collision must meet the savepoint below, not fail the commit.
+            try (PreparedStatement ps = c.prepareStatement("SET CONSTRAINTS ALL IMMEDIATE;\nCREATE TEMP TABLE IF NOT EXISTS " + batch
                     + " ON COMMIT DELETE ROWS AS SELECT i_id, b_truncate, " + t.logKeyList(null) + " FROM " + t.log() + " WITH NO DATA;\n"
                     + "DELETE FROM " + batch + ";\n" + fill + ";\n"
                     + "SELECT count(*), coalesce(bool_or(b_truncate), false), coalesce(bool_or(i_id = " + ChangeLog.LOST_ID
