@@ -76,6 +76,9 @@ final class Maintenance {
     List<TableResult> cleanUpMoved() {
         List<TableResult> results = new ArrayList<>();
         try (Connection c = db.connect()) {
+            if (!HelperSchema.exists(c)) {
+                return results;
+            }
             for (RepackState.Row row : RepackState.withStatus(c, RepackState.PREPARED, RepackState.IN_PROGRESS, RepackState.FAILED)) {
                 RepackTable t = RepackTable.of(row.oldOid(), row.schema(), row.name(), row.keyColumns());
                 RepackTable now = Cleanup.currentName(c, t);

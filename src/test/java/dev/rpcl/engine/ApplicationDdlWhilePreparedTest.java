@@ -152,7 +152,14 @@ class ApplicationDdlWhilePreparedTest {
         try (Writer app = new Writer(db)) {
             Thread.sleep(300);
             db.execute("ALTER TABLE acct DISABLE TRIGGER USER");
-            db.execute("UPDATE acct SET v = 'while disabled' WHERE u % 20 = 1", "UPDATE acct_twin SET v = 'while disabled' WHERE u % 20 = 1");
+            // In one transaction, as the application writes the twins: its row locks keep the
+            // writer's updates of the same rows wholly before or after.
+            try (Connection c = db.ownerConnection(); var st = c.createStatement()) {
+                c.setAutoCommit(false);
+                st.execute("UPDATE acct SET v = 'while disabled' WHERE u % 20 = 1");
+                st.execute("UPDATE acct_twin SET v = 'while disabled' WHERE u % 20 = 1");
+                c.commit();
+            }
             Thread.sleep(300);
             db.execute("ALTER TABLE acct ENABLE TRIGGER USER");
             Thread.sleep(300);
