@@ -325,9 +325,8 @@ class SwapLockTest {
 
     /**
      * The swap reads the catalog ahead of its lock and, under it, checks in one round trip that
-     * nothing it read has changed. A GRANT on a view of the table (and, before 18, on the table
-     * itself) takes no lock on the table, so a grant made while the swap waits for its lock lands
-     * after that reading: the check must see it, and the catalog is
+     * nothing it read has changed. Before 18, GRANT takes no lock on the table, so a grant made
+     * while the swap waits for its lock lands after that reading: the check must see it, and the catalog is
      * read again under the lock, so the grant is on the new table. With nothing changed, the
      * next repack only checks.
      */
@@ -335,11 +334,10 @@ class SwapLockTest {
     @Timeout(120)
     void aGrantMadeWhileTheSwapWaitsForItsLockIsCarriedOver() throws Exception {
         db.execute("CREATE TABLE t_granted (id int PRIMARY KEY, v text)",
-                "INSERT INTO t_granted SELECT i, md5(i::text) FROM generate_series(1, 2000) i",
-                "CREATE VIEW t_granted_v AS SELECT id FROM t_granted");
-        // Since 18 a GRANT on the table waits for its lock (behind the swap's); one on a view of
-        // it, which the swap rebuilds, does not, on any version.
-        boolean grantTakesNoTableLock = Integer.parseInt(db.scalar("SHOW server_version_num")) < 180000;
+                "INSERT INTO t_granted SELECT i, md5(i::text) FROM generate_series(1, 2000) i");
+        // Since 18 a GRANT on a table takes a lock on it, so it waits behind the swap's and lands
+        // on the new table: the wait this test is about cannot happen there.
+        boolean grantTakesNoTableLock = db.major() < 18;
         configure("t_granted", "5s", "nothing");
         String before = oid("t_granted");
         try (Connection reader = idleReader("t_granted")) {
@@ -349,7 +347,6 @@ class SwapLockTest {
                     + " AND relation = 'public.t_granted'::regclass")) && System.nanoTime() < until) {
                 Thread.sleep(20);
             }
-            db.execute("GRANT SELECT ON t_granted_v TO PUBLIC");
             if (grantTakesNoTableLock) {
                 db.execute("GRANT SELECT (v) ON t_granted TO PUBLIC", "GRANT UPDATE ON t_granted TO PUBLIC");
             }
@@ -358,15 +355,16 @@ class SwapLockTest {
             assertEquals(0, done.exitCode(), done::toString);
         }
         assertNotEquals(before, oid("t_granted"), "swapped");
-        assertEquals("true", db.scalar("SELECT has_table_privilege('public', 'public.t_granted_v', 'SELECT')::text"),
-                "the grant on the view made during the wait");
-        if (!grantTakesNoTableLock) {
+        if (grantTakesNoTableLock) {
+            assertEquals("true|true", db.scalar("SELECT has_column_privilege('public', 'public.t_granted', 'v', 'SELECT')"
+                    + " || '|' || has_table_privilege('public', 'public.t_granted', 'UPDATE')"), "the grants made during the wait");
+            String log = log();
+            assertTrue(log.contains("the catalog changed since it was read ahead of the lock; reading it again under the lock")
+                    && log.contains("catalog read under the lock)"), () -> "the catalog was read again under the lock: "
+                    + log.lines().filter(l -> l.contains("catalog") || l.contains("swap attempt")).toList());
+        } else {
             db.execute("GRANT SELECT (v) ON t_granted TO PUBLIC", "GRANT UPDATE ON t_granted TO PUBLIC");
         }
-        assertEquals("true|true", db.scalar("SELECT has_column_privilege('public', 'public.t_granted', 'v', 'SELECT')"
-                + " || '|' || has_table_privilege('public', 'public.t_granted', 'UPDATE')"), "the grants made during the wait");
-        assertTrue(log().contains("the catalog changed since it was read ahead of the lock; reading it again under the lock"));
-        assertTrue(log().contains("catalog read under the lock)"));
 
         CliRun again = CliRun.run(home, "repack_tables");
         assertEquals(0, again.exitCode(), again::toString);
