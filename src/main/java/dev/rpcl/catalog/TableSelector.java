@@ -144,14 +144,8 @@ public final class TableSelector {
     }
 
     private static boolean hasTemporalKey(Connection c, long oid) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index WHERE indrelid = ? AND indisunique AND indisexclusion)")) {
-            ps.setLong(1, oid);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
-            }
-        }
+        return CatalogRows.query(c, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index"
+                + " WHERE indrelid = ? AND indisunique AND indisexclusion) AS temporal", oid).get(0).bool("temporal");
     }
 
     private static Candidate withKey(Connection c, Candidate cand) throws SQLException {

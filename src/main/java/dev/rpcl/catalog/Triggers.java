@@ -11,7 +11,8 @@ import java.util.List;
  * comments. They are created after the move, inside the swap, so none of them ever fires for
  * the copy or the replay. Triggers cloned from a partitioned parent come back when the
  * partition is attached again, and rpcl's own triggers (those that call its functions in
- * sch_repnew, whatever their names) stay behind with the old table. (Triggers of views stay with their view, which the engine replaces in place.)
+ * sch_repnew, whatever their names) stay behind with the old table. (Triggers of views stay with
+ * their view, which the engine replaces in place.)
  */
 public final class Triggers implements Carrier {
 
@@ -37,7 +38,6 @@ public final class Triggers implements Carrier {
                AND NOT t.tgfoid IN (%s)
              ORDER BY t.tgname
             """.formatted(RPCL_FUNCTIONS);
-
 
     /** rpcl's four trigger names (repcloud's), which a trigger of the user's must not already hold. */
     private static final String TAKEN_NAMES = """

@@ -129,12 +129,7 @@ public final class Database implements AutoCloseable {
 
     /** What to do about a failed connection, by its SQLSTATE: the configuration is not always to blame. */
     static String connectHint(Throwable e) {
-        String state = null;
-        for (Throwable t = e; t != null && state == null; t = t.getCause()) {
-            if (t instanceof SQLException s && s.getSQLState() != null) {
-                state = s.getSQLState();
-            }
-        }
+        String state = SqlStates.of(e);
         if (state == null) {
             return "Check host, port, user, password and sslmode in the configuration.";
         }

@@ -117,11 +117,14 @@ final class CopyPhase {
                     + " INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION)" + storageClause(info));
             // LIKE gives the copy the NOT NULL constraints of 18, with their names, validated:
             // the valid ones are kept, the NOT VALID ones are dropped here and come at the swap.
-            for (String constraint : constraints(c, t, false)) {
+            List<Check> checks = checks(c, t);
+            for (String constraint : constraints(c, t, checks, false)) {
                 st.execute("ALTER TABLE " + t.copy() + " " + constraint);
             }
-            for (String notValid : notValidNotNulls(c, t)) {
-                st.execute("ALTER TABLE " + t.copy() + " DROP CONSTRAINT " + Sql.ident(notValid));
+            for (Check notValid : checks) {
+                if (notValid.notNull() && !notValid.valid()) {
+                    st.execute("ALTER TABLE " + t.copy() + " DROP CONSTRAINT " + Sql.ident(notValid.name()));
+                }
             }
         }
         return info.options();
@@ -159,42 +162,42 @@ final class CopyPhase {
         return sql.toString();
     }
 
-    /**
-     * The valid CHECK constraints (and NOT NULL ones, on 18, when {@code withNotNull}), and a
-     * partition's bound as a CHECK, as ALTER TABLE subcommands.
-     */
-    private static List<String> constraints(Connection c, RepackTable t, boolean withNotNull) throws SQLException {
-        List<String> out = new ArrayList<>();
+    /** One CHECK or (18) NOT NULL constraint of the original, as CHECKS reads it. */
+    private record Check(String name, String definition, boolean valid, boolean notNull) {
+        String add() {
+            return "ADD CONSTRAINT " + Sql.ident(name) + " " + definition;
+        }
+    }
+
+    private static List<Check> checks(Connection c, RepackTable t) throws SQLException {
+        List<Check> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(CHECKS)) {
             ps.setLong(1, t.ref().oid());
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    if (rs.getBoolean(3) && (withNotNull || !rs.getBoolean(4))) {
-                        out.add("ADD CONSTRAINT " + Sql.ident(rs.getString(1)) + " " + rs.getString(2));
-                    }
+                    out.add(new Check(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getBoolean(4)));
                 }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The valid CHECK constraints (and NOT NULL ones, on 18, when {@code withNotNull}), and a
+     * partition's bound as a CHECK, as ALTER TABLE subcommands.
+     */
+    private static List<String> constraints(Connection c, RepackTable t, List<Check> checks, boolean withNotNull)
+            throws SQLException {
+        List<String> out = new ArrayList<>();
+        for (Check k : checks) {
+            if (k.valid() && (withNotNull || !k.notNull())) {
+                out.add(k.add());
             }
         }
         var parent = PartitionSwap.parentOf(c, t.ref().oid());
         if (parent.isPresent()) {
             // Lets ATTACH PARTITION see that every row fits the bounds without scanning the copy.
             out.add("ADD CONSTRAINT " + Sql.ident(PartitionSwap.BOUND_CHECK) + " CHECK (" + parent.get().constraint() + ")");
-        }
-        return out;
-    }
-
-    /** The names of the NOT VALID NOT NULL constraints (PostgreSQL 18). */
-    private static List<String> notValidNotNulls(Connection c, RepackTable t) throws SQLException {
-        List<String> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(CHECKS)) {
-            ps.setLong(1, t.ref().oid());
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    if (!rs.getBoolean(3) && rs.getBoolean(4)) {
-                        out.add(rs.getString(1));
-                    }
-                }
-            }
         }
         return out;
     }
@@ -255,14 +258,9 @@ final class CopyPhase {
     /** The NOT VALID (or NOT ENFORCED) CHECK and NOT NULL constraints, added to the copy inside the swap. */
     static List<String> notValidChecks(Connection c, RepackTable t) throws SQLException {
         List<String> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(CHECKS)) {
-            ps.setLong(1, t.ref().oid());
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    if (!rs.getBoolean(3)) {
-                        out.add("ALTER TABLE " + t.copy() + " ADD CONSTRAINT " + Sql.ident(rs.getString(1)) + " " + rs.getString(2));
-                    }
-                }
+        for (Check k : checks(c, t)) {
+            if (!k.valid()) {
+                out.add("ALTER TABLE " + t.copy() + " " + k.add());
             }
         }
         return out;
@@ -301,7 +299,7 @@ final class CopyPhase {
                 List<String> definition = new ArrayList<>();
                 if (!created) {
                     definition.addAll(columnAttributes(c, t));
-                    definition.addAll(constraints(c, t, true));
+                    definition.addAll(constraints(c, t, checks(c, t), true));
                 }
                 TableInfo info = created ? null : tableInfo(c, t, customizer);
                 // The rows are copied, and the constraints checked, with the session's own search_path,

@@ -23,7 +23,6 @@ public final class HelperSchema {
     public static final String STATE_SCHEMA = "sch_repcloud";
     public static final String NEW_SCHEMA = "sch_repnew";
     public static final String DROP_SCHEMA = "sch_repdrop";
-    /** Every trigger rpcl puts on a user table starts with this; drop_schema removes them by it. */
 
     /** What create or drop did, for the command to show. */
     public record Outcome(String connection, boolean changed, String message) {

@@ -78,18 +78,18 @@ record KeyEquality(List<String> operators) {
      * NOT NULL, so equality is exact.
      */
     String join(RepackTable t, String a, String b) {
-        List<String> keys = t.keyColumns();
-        return IntStream.range(0, keys.size())
-                .mapToObj(i -> a + "." + Sql.ident(keys.get(i)) + " " + operators.get(i) + " " + b + "."
-                        + Sql.ident(keys.get(i)))
-                .collect(Collectors.joining(" AND "));
+        return join(t, a, b, i -> Sql.ident(t.keyColumns().get(i)));
     }
 
     /** The same, with {@code log}'s key columns named as the change log names them ({@link RepackTable#logKeyList}). */
     String joinLog(RepackTable t, String a, String log) {
+        return join(t, a, log, i -> RepackTable.logKey(i + 1));
+    }
+
+    private String join(RepackTable t, String a, String b, java.util.function.IntFunction<String> bColumn) {
         List<String> keys = t.keyColumns();
         return IntStream.range(0, keys.size())
-                .mapToObj(i -> a + "." + Sql.ident(keys.get(i)) + " " + operators.get(i) + " " + log + "." + RepackTable.logKey(i + 1))
+                .mapToObj(i -> a + "." + Sql.ident(keys.get(i)) + " " + operators.get(i) + " " + b + "." + bColumn.apply(i))
                 .collect(Collectors.joining(" AND "));
     }
 }
