@@ -12,6 +12,7 @@ public final class Carriers {
                 // Refuse, before any copy, tables with objects that nothing here recreates.
                 new UnhandledDependents(),
                 new RowTypeCarrier(),
+                new Routines(),
                 // The owner first (the engine also sets it right after the move): ALTER SEQUENCE
                 // ... OWNED BY needs the table to have the sequence's owner, and later GRANTs are
                 // recorded with the owner as grantor.
@@ -22,6 +23,7 @@ public final class Carriers {
                 new ForeignKeyCarrier(),
                 new ViewCarrier(),
                 new StorageOptions(),
+                new SelfReferences(),
                 new IndexStatisticsTargets(),
                 // After ForeignKeyCarrier: comments on the foreign keys it adds again.
                 new Comments(),

@@ -65,6 +65,28 @@ public final class ForeignKeyCarrier implements Carrier {
         return new Related(referencing, referenced);
     }
 
+    /** Incoming keys on tables whose owner rpcl's user cannot act as: it could not drop and add them at the swap. */
+    private static final String FOREIGN_OWNED = """
+            SELECT con.conname, n.nspname, c.relname, pg_catalog.pg_get_userbyid(c.relowner) AS owner
+              FROM pg_catalog.pg_constraint con
+              JOIN pg_catalog.pg_class c ON c.oid = con.conrelid
+              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE con.contype = 'f' AND con.conparentid = 0 AND con.confrelid = ? AND con.conrelid <> ?
+               AND NOT pg_catalog.pg_has_role(c.relowner, 'USAGE')
+             ORDER BY n.nspname, c.relname, con.conname
+            """;
+
+    @Override
+    public List<String> blockers(Connection c, TableRef table) throws SQLException {
+        List<String> out = new ArrayList<>();
+        for (CatalogRows.Row r : CatalogRows.query(c, FOREIGN_OWNED, table.oid(), table.oid())) {
+            out.add("foreign key " + r.str("conname") + " of table " + r.str("nspname") + "." + r.str("relname")
+                    + " references table " + table.display() + ", and only that table's owner " + r.str("owner")
+                    + " may point it at the new table (GRANT " + r.str("owner") + " TO the rpcl user)");
+        }
+        return out;
+    }
+
     @Override
     public Carried capture(Connection c, TableRef table) throws SQLException {
         List<String> before = new ArrayList<>();

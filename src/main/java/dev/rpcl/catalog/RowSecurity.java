@@ -10,6 +10,7 @@ import java.util.List;
  * Row-level security: the ENABLE and FORCE flags and every policy (permissive or restrictive,
  * command, roles, USING and WITH CHECK expressions, comment). Policies are created after the
  * move; their expressions name other tables by name, as the swap's search_path resolves them.
+ * Policies of other tables that read this one are given their expressions again.
  */
 public final class RowSecurity implements Carrier {
 
@@ -37,8 +38,47 @@ public final class RowSecurity implements Carrier {
              ORDER BY p.polname
             """;
 
+    /**
+     * Policies of other tables whose expressions read the table: bound to the old table, they
+     * would keep it from being dropped, so ALTER POLICY gives them their expressions again,
+     * which then name the new table.
+     */
+    private static final String OTHER_POLICIES = """
+            SELECT p.polname::text AS name, quote_ident(n.nspname) || '.' || quote_ident(r.relname) AS relation,
+                   n.nspname || '.' || r.relname AS display, pg_catalog.pg_get_userbyid(r.relowner) AS rel_owner,
+                   pg_catalog.pg_has_role(r.relowner, 'USAGE') AS owns_relation,
+                   pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS using_expr,
+                   pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS check_expr
+              FROM pg_catalog.pg_policy p
+              JOIN pg_catalog.pg_class r ON r.oid = p.polrelid
+              JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace
+             WHERE p.polrelid <> ?
+               AND EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                            WHERE d.classid = 'pg_catalog.pg_policy'::regclass AND d.objid = p.oid
+                              AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = ?)
+             ORDER BY n.nspname, r.relname, p.polname
+            """;
+
+    /** The other tables whose policies the swap alters, quoted, for the swap to lock. */
+    public static List<String> otherRelations(Connection c, TableRef table) throws SQLException {
+        return CatalogRows.query(c, OTHER_POLICIES, table.oid(), table.oid()).stream().map(r -> r.str("relation")).distinct().toList();
+    }
+
     @Override
     public List<String> blockers(Connection c, TableRef table) throws SQLException {
+        List<String> out = new ArrayList<>();
+        for (CatalogRows.Row r : CatalogRows.query(c, OTHER_POLICIES, table.oid(), table.oid())) {
+            if (!r.bool("owns_relation")) {
+                out.add("policy " + r.str("name") + " of table " + r.str("display") + " reads table " + table.display()
+                        + ", and only that table's owner " + r.str("rel_owner") + " may point it at the new table (GRANT "
+                        + r.str("rel_owner") + " TO the rpcl user)");
+            }
+        }
+        out.addAll(ownBlockers(c, table));
+        return out;
+    }
+
+    private static List<String> ownBlockers(Connection c, TableRef table) throws SQLException {
         CatalogRows.Row f = CatalogRows.query(c, FLAGS, table.copyQualified(), table.oid()).get(0);
         if (f.bool("bypasses")) {
             return List.of();
@@ -88,6 +128,11 @@ public final class RowSecurity implements Carrier {
                 after.add("COMMENT ON POLICY " + Sql.ident(p.str("name")) + " ON " + target + " IS "
                         + Sql.literal(p.str("description")));
             }
+        }
+        for (CatalogRows.Row p : CatalogRows.query(c, OTHER_POLICIES, table.oid(), table.oid())) {
+            after.add("ALTER POLICY " + Sql.ident(p.str("name")) + " ON " + p.str("relation")
+                    + (p.str("using_expr") == null ? "" : " USING (" + p.str("using_expr") + ")")
+                    + (p.str("check_expr") == null ? "" : " WITH CHECK (" + p.str("check_expr") + ")"));
         }
         return new Carried(List.of(), after, List.of());
     }

@@ -8,9 +8,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Objects typed by the table's row type (function arguments or results, columns of other tables,
- * composite types, domains, arrays of it). They point at the old table's type, which the swap
- * must drop, and rpcl cannot recreate them: the table is skipped with a message naming them.
+ * Objects typed by the table's row type other than routines, which {@link Routines} recreates:
+ * columns of other tables, composite types, domains, arrays of it. They point at the old table's
+ * type, which the swap must drop, and rpcl cannot recreate them without rewriting other tables:
+ * the table is skipped with a message naming them.
  */
 public final class RowTypeCarrier implements Carrier {
 
@@ -20,7 +21,7 @@ public final class RowTypeCarrier implements Carrier {
               JOIN pg_catalog.pg_type ty ON ty.oid = c.reltype
               JOIN pg_catalog.pg_depend d ON d.refclassid = 'pg_catalog.pg_type'::regclass
                                          AND (d.refobjid = ty.oid OR d.refobjid = ty.typarray)
-             WHERE c.oid = ? AND d.deptype = 'n'
+             WHERE c.oid = ? AND d.deptype = 'n' AND d.classid <> 'pg_catalog.pg_proc'::regclass
              ORDER BY 1
             """;
 

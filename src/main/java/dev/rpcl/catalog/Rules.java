@@ -8,8 +8,9 @@ import java.util.List;
 
 /**
  * Rewrite rules (CREATE RULE) of the table, with their enabled state and comments, and the rules
- * of views whose actions use the table (ON INSERT TO a view DO INSTEAD INSERT INTO the table):
- * such a rule is bound to the old table and would keep it from being dropped, so it is replaced
+ * of views and other tables whose actions or conditions use the table (ON INSERT TO a view DO
+ * INSTEAD INSERT INTO the table, ON DELETE TO another table DO ALSO UPDATE the table): such a
+ * rule is bound to the old table and would keep it from being dropped, so it is replaced
  * in place (CREATE OR REPLACE RULE keeps its comment), which points it at the new table. Rule
  * definitions name tables schema-qualified under the swap's search_path.
  */
@@ -28,19 +29,25 @@ public final class Rules implements Carrier {
                 ON d.objoid = w.oid AND d.classoid = 'pg_catalog.pg_rewrite'::regclass AND d.objsubid = 0
              WHERE w.rulename <> '_RETURN'
                AND (w.ev_class = ?
-                    OR (r.relkind = 'v' AND EXISTS (SELECT 1 FROM pg_catalog.pg_depend x
+                    OR (EXISTS (SELECT 1 FROM pg_catalog.pg_depend x
                                                      WHERE x.classid = 'pg_catalog.pg_rewrite'::regclass AND x.objid = w.oid
                                                        AND x.refclassid = 'pg_catalog.pg_class'::regclass AND x.refobjid = ?)))
              ORDER BY 1 DESC, n.nspname, r.relname, w.rulename
             """;
+
+    /** The other relations whose rules the swap replaces, quoted, for the swap to lock. */
+    public static List<String> otherRelations(Connection c, TableRef table) throws SQLException {
+        return CatalogRows.query(c, RULES, table.oid(), table.oid(), table.oid()).stream().filter(r -> !r.bool("on_table"))
+                .map(r -> Sql.qualified(r.str("rel_schema"), r.str("rel_name"))).distinct().toList();
+    }
 
     @Override
     public List<String> blockers(Connection c, TableRef table) throws SQLException {
         List<String> out = new ArrayList<>();
         for (CatalogRows.Row r : CatalogRows.query(c, RULES, table.oid(), table.oid(), table.oid())) {
             if (!r.bool("on_table") && !r.bool("owns_relation")) {
-                out.add("rule " + r.str("name") + " of view " + r.str("rel_schema") + "." + r.str("rel_name") + " uses table "
-                        + table.display() + ", and only the view's owner " + r.str("rel_owner")
+                out.add("rule " + r.str("name") + " of " + r.str("rel_schema") + "." + r.str("rel_name") + " uses table "
+                        + table.display() + ", and only the owner " + r.str("rel_owner")
                         + " may point it at the new table (GRANT " + r.str("rel_owner") + " TO the rpcl user)");
             }
         }

@@ -7,9 +7,8 @@ import java.util.List;
 
 /**
  * The safety net: every object that depends on the table and that neither the engine nor a
- * carrier recreates (a rule or a policy of another table that names it, a function whose SQL
- * body uses it, a table that inherits from it, ...) refuses the table before the copy, instead
- * of making the final DROP of the old table fail after the whole copy. So do a table that
+ * carrier recreates (a table that inherits from it, an object of an extension, ...) refuses the
+ * table before the copy, instead of making the final DROP of the old table fail after the whole copy. So do a table that
  * inherits from another, belongs to an extension, carries a security label, or is read by a
  * view that rpcl's user may not replace (the engine re-points views with CREATE OR REPLACE).
  */
@@ -17,7 +16,7 @@ public final class UnhandledDependents implements Carrier {
 
     /** What pg_depend says depends on the table, minus what the engine and the carriers recreate. */
     private static final String DEPENDENTS = """
-            WITH tbl AS (SELECT ?::oid AS oid)
+            WITH tbl AS (SELECT ?::oid AS oid, pg_catalog.to_regclass(?) AS copy)
             SELECT DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) AS object
               FROM tbl
               JOIN pg_catalog.pg_depend d
@@ -32,18 +31,18 @@ public final class UnhandledDependents implements Carrier {
                         EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.oid = d.objid
                                    AND (k.conrelid = tbl.oid OR (k.contype = 'f' AND k.confrelid = tbl.oid)))
                    WHEN 'pg_catalog.pg_attrdef'::regclass THEN
-                        EXISTS (SELECT 1 FROM pg_catalog.pg_attrdef a WHERE a.oid = d.objid AND a.adrelid = tbl.oid)
+                        -- The copy's: a default naming the table itself (SelfReferences).
+                        EXISTS (SELECT 1 FROM pg_catalog.pg_attrdef a WHERE a.oid = d.objid AND a.adrelid IN (tbl.oid, tbl.copy))
                    WHEN 'pg_catalog.pg_trigger'::regclass THEN
                         EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.oid = d.objid
                                    AND (t.tgrelid = tbl.oid
                                         OR (t.tgisinternal AND EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
                                                                         WHERE k.oid = t.tgconstraint AND k.contype = 'f'
                                                                           AND k.confrelid = tbl.oid))))
-                   WHEN 'pg_catalog.pg_rewrite'::regclass THEN
-                        EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite w JOIN pg_catalog.pg_class r ON r.oid = w.ev_class
-                                 WHERE w.oid = d.objid AND (w.ev_class = tbl.oid OR r.relkind = 'v' OR w.rulename = '_RETURN'))
-                   WHEN 'pg_catalog.pg_policy'::regclass THEN
-                        EXISTS (SELECT 1 FROM pg_catalog.pg_policy p WHERE p.oid = d.objid AND p.polrelid = tbl.oid)
+                   -- Rules: Rules and ViewCarrier; policies: RowSecurity; routines: Routines.
+                   WHEN 'pg_catalog.pg_rewrite'::regclass THEN true
+                   WHEN 'pg_catalog.pg_policy'::regclass THEN true
+                   WHEN 'pg_catalog.pg_proc'::regclass THEN true
                    WHEN 'pg_catalog.pg_statistic_ext'::regclass THEN
                         EXISTS (SELECT 1 FROM pg_catalog.pg_statistic_ext s WHERE s.oid = d.objid AND s.stxrelid = tbl.oid)
                    WHEN 'pg_catalog.pg_publication_rel'::regclass THEN
@@ -70,6 +69,11 @@ public final class UnhandledDependents implements Carrier {
              WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass
                AND d.refobjid = ? AND NOT pg_catalog.pg_has_role(v.relowner, 'USAGE')
             UNION ALL
+            SELECT 'index ' || quote_ident(ic.relname) || ' is invalid (a CREATE INDEX CONCURRENTLY in progress or failed), and'
+                   || ' rpcl keeps the user''s indexes as they are: let it finish, or drop it or REINDEX INDEX CONCURRENTLY it'
+              FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+             WHERE i.indrelid = ? AND NOT i.indisvalid
+            UNION ALL
             SELECT 'it has a security label of provider ' || l.provider
               FROM pg_catalog.pg_seclabel l
              WHERE l.classoid = 'pg_catalog.pg_class'::regclass AND l.objoid = ?
@@ -78,11 +82,11 @@ public final class UnhandledDependents implements Carrier {
     @Override
     public List<String> blockers(Connection c, TableRef table) throws SQLException {
         List<String> out = new ArrayList<>();
-        for (CatalogRows.Row r : CatalogRows.query(c, DEPENDENTS, table.oid())) {
+        for (CatalogRows.Row r : CatalogRows.query(c, DEPENDENTS, table.oid(), table.copyQualified())) {
             out.add(r.str("object") + " depends on table " + table.display()
                     + ", and rpcl cannot recreate it for the new table (drop it, or make it not depend on the table, for the repack)");
         }
-        for (CatalogRows.Row r : CatalogRows.query(c, TABLE_ITSELF, table.oid(), table.oid(), table.oid(), table.oid())) {
+        for (CatalogRows.Row r : CatalogRows.query(c, TABLE_ITSELF, table.oid(), table.oid(), table.oid(), table.oid(), table.oid())) {
             out.add("table " + table.display() + " cannot be swapped: " + r.str("reason"));
         }
         return out;

@@ -57,9 +57,11 @@ final class CopyPhase {
              ORDER BY a.attnum
             """;
 
-    private static final String HAS_GENERATED = """
+    /** Generated columns (made by LIKE only) or regclass ones (see selfToCopy): the copy is created first, empty. */
+    private static final String CREATED_FIRST = """
             SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
-                            WHERE attrelid = ? AND attnum > 0 AND NOT attisdropped AND attgenerated <> '')
+                            WHERE attrelid = ? AND attnum > 0 AND NOT attisdropped
+                              AND (attgenerated <> '' OR atttypid = 'pg_catalog.regclass'::pg_catalog.regtype))
             """;
 
     /**
@@ -104,12 +106,12 @@ final class CopyPhase {
     }
 
     /**
-     * Creates the copy of a table with generated columns, empty; the copy of any other table is
+     * Creates the copy of a table with generated or regclass columns, empty; the copy of any other table is
      * created with its data ({@link #copyData}). Returns the storage options the copy gets.
      */
     static Map<String, String> createCopy(Connection c, RepackTable t, TableCustomizer customizer) throws SQLException {
         TableInfo info = tableInfo(c, t, customizer);
-        if (!hasGeneratedColumns(c, t)) {
+        if (!holds(c, CREATED_FIRST, t.ref().oid())) {
             return info.options();
         }
         try (Statement st = c.createStatement()) {
@@ -128,10 +130,6 @@ final class CopyPhase {
             }
         }
         return info.options();
-    }
-
-    private static boolean hasGeneratedColumns(Connection c, RepackTable t) throws SQLException {
-        return holds(c, HAS_GENERATED, t.ref().oid());
     }
 
     /** The answer of a query of one boolean with one parameter. */
@@ -275,11 +273,23 @@ final class CopyPhase {
                 while (rs.next()) {
                     String col = Sql.ident(rs.getString(1));
                     insert.add(col);
-                    select.add(customizer.selectExpression(t.ref(), rs.getString(1), "o." + col, rs.getString(2)));
+                    String expr = customizer.selectExpression(t.ref(), rs.getString(1), "o." + col, rs.getString(2));
+                    select.add(rs.getString(2).equals("regclass") ? selfToCopy(t, expr) : expr);
                 }
             }
         }
         return new ColumnLists(String.join(", ", insert), String.join(", ", select));
+    }
+
+    /**
+     * A regclass value naming the table itself (an audit row's source, a default of
+     * {@code 'orders'::regclass}) names the copy instead, which becomes the table at the swap:
+     * the old OID would name the dropped table. The copy must exist when this is parsed, so a
+     * table with a regclass column has its copy created empty first ({@link #createCopy}).
+     */
+    private static String selfToCopy(RepackTable t, String expr) {
+        return "CASE WHEN " + expr + " = " + t.ref().oid() + "::pg_catalog.oid::pg_catalog.regclass THEN "
+                + Sql.literal(t.copy()) + "::pg_catalog.regclass ELSE " + expr + " END";
     }
 
     /**

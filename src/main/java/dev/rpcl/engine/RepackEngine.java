@@ -201,7 +201,8 @@ public final class RepackEngine {
                 }
                 List<String> blockers = blockers(c, t);
                 if (!blockers.isEmpty()) {
-                    return TableResult.skipped(cand.display(), cand.totalBytes(), String.join("; ", blockers));
+                    return TableResult.skipped(cand.display(), cand.totalBytes(), String.join("; ", blockers)
+                            + dropLeftovers(c, t));
                 }
                 return runLocked(c, cand, t, work, swap);
             } finally {
@@ -266,6 +267,22 @@ public final class RepackEngine {
     }
 
     /** A prepared table found intact continues from its copy; anything else left behind is cleaned up. */
+    /**
+     * Removes what an earlier prepare_repack or interrupted run left of a table that can no longer
+     * be repacked: its triggers would otherwise go on logging every write until abort_repack.
+     */
+    private String dropLeftovers(Connection c, RepackTable t) throws SQLException {
+        Optional<RepackState.Row> row = RepackState.find(c, t.ref().schema(), t.ref().name());
+        if (row.isEmpty() || row.get().status().equals(RepackState.COMPLETE)) {
+            return "";
+        }
+        RepackState.Row r = row.get();
+        LOG.info("{}: removing the copy, triggers and log left by an earlier run (step '{}', status '{}'): the table cannot"
+                + " be repacked now", t.display(), r.step().dbValue(), r.status());
+        dropEarlier(c, r);
+        return " (its prepared copy, triggers and log were removed)";
+    }
+
     private boolean resumePrepared(Connection c, Candidate cand, RepackTable t, TableRepack work) throws SQLException {
         Optional<RepackState.Row> row = RepackState.find(c, t.ref().schema(), t.ref().name());
         if (row.isEmpty() || row.get().status().equals(RepackState.COMPLETE)) {
@@ -282,9 +299,13 @@ public final class RepackEngine {
         }
         LOG.info("{}: an interrupted repack (step '{}', status '{}') left objects behind; cleaning them up and starting over",
                 t.display(), r.step().dbValue(), r.status());
+        dropEarlier(c, r);
+        return false;
+    }
+
+    private void dropEarlier(Connection c, RepackState.Row r) throws SQLException {
         Cleanup.drop(c, RepackTable.of(r.oldOid(), r.schema(), r.name(), r.keyColumns()), db.config().lockTimeout(),
                 opts.maxSwapAttempts());
-        return false;
     }
 
     /**

@@ -5,6 +5,8 @@ import dev.rpcl.catalog.Carried;
 import dev.rpcl.catalog.Carrier;
 import dev.rpcl.catalog.ForeignKeyCarrier;
 import dev.rpcl.catalog.PartitionSwap;
+import dev.rpcl.catalog.RowSecurity;
+import dev.rpcl.catalog.Rules;
 import dev.rpcl.catalog.ViewCarrier;
 import dev.rpcl.db.Database;
 import dev.rpcl.db.Sql;
@@ -89,8 +91,10 @@ final class SwapPhase {
             st.execute("SET LOCAL plan_cache_mode = force_generic_plan");
             ForeignKeyCarrier.Related related = ForeignKeyCarrier.related(c, t.ref());
             List<String> exclusive = others(c, t, related);
+            List<String> shared = new ArrayList<>(related.referenced());
+            shared.removeAll(exclusive);
             Optional<PartitionSwap.Parent> parent = PartitionSwap.parentOf(c, t.ref().oid());
-            boolean linked = !exclusive.isEmpty() || !related.referenced().isEmpty() || parent.isPresent();
+            boolean linked = !exclusive.isEmpty() || !shared.isEmpty() || parent.isPresent();
             long budget = linked ? Math.min(lockTimeout.toMillis(), deadlockTimeoutMs(c) * 4 / 5) : lockTimeout.toMillis();
             AppLock.settings(st, budget);
             time.lap("before lock");
@@ -106,8 +110,8 @@ final class SwapPhase {
                 if (!exclusive.isEmpty()) {
                     locks.add("LOCK TABLE " + String.join(", ", exclusive) + " IN ACCESS EXCLUSIVE MODE");
                 }
-                if (!related.referenced().isEmpty()) {
-                    locks.add("LOCK TABLE " + String.join(", ", related.referenced()) + " IN SHARE ROW EXCLUSIVE MODE");
+                if (!shared.isEmpty()) {
+                    locks.add("LOCK TABLE " + String.join(", ", shared) + " IN SHARE ROW EXCLUSIVE MODE");
                 }
                 run(st, locks);
                 time.lap("linked locks");
@@ -351,8 +355,10 @@ final class SwapPhase {
     private static List<String> others(Connection c, RepackTable t, ForeignKeyCarrier.Related related) throws SQLException {
         List<String> exclusive = new ArrayList<>(related.referencing());
         exclusive.addAll(ViewCarrier.dependentViews(c, t.ref()));
-        exclusive.removeAll(related.referenced());
-        return exclusive;
+        // Replacing a rule or altering a policy of another table locks it ACCESS EXCLUSIVE too.
+        exclusive.addAll(Rules.otherRelations(c, t.ref()));
+        exclusive.addAll(RowSecurity.otherRelations(c, t.ref()));
+        return exclusive.stream().distinct().toList();
     }
 
     private static long deadlockTimeoutMs(Connection c) throws SQLException {

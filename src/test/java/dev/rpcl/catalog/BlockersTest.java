@@ -1,6 +1,8 @@
 package dev.rpcl.catalog;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rpcl.testing.TestDatabase;
@@ -67,16 +69,25 @@ class BlockersTest {
                 "CREATE TABLE public.people_history (at timestamptz, person public.people)",
                 "CREATE TABLE public.people_batches (members public.people[])",
                 "CREATE DOMAIN public.person AS public.people");
-        assertBlocked(blockers("people"),
-                "function full_name(people) uses the table's row type",
-                "function all_people() uses the table's row type",
+        List<String> found = blockers("people");
+        assertBlocked(found,
                 "column person of table people_history uses the table's row type",
                 "column members of table people_batches uses the table's row type",
                 "type person uses the table's row type");
+        assertFalse(String.join("\n", found).contains("function"), "routines using the row type are recreated: " + found);
     }
 
     @Test
-    void dependentsOfOtherTablesAreNamed() throws SQLException {
+    void aRoutineOfTheRowTypeThatCannotBeDroppedAndCreatedAgainIsNamed() throws SQLException {
+        db.execute("CREATE TABLE public.items (id int PRIMARY KEY, v text)",
+                "CREATE FUNCTION public.all_items() RETURNS SETOF public.items LANGUAGE sql AS $$ SELECT * FROM public.items $$",
+                "CREATE VIEW public.item_list AS SELECT * FROM public.all_items()");
+        assertBlocked(blockers("items"), "function all_items() uses the row type of table public.items",
+                "view item_list depends on it");
+    }
+
+    @Test
+    void ofOtherTablesDependentsOnlyAnInheritingTableBlocks() throws SQLException {
         db.execute("CREATE TABLE public.stock (id int PRIMARY KEY, qty int)",
                 "CREATE TABLE public.moves (id int PRIMARY KEY, stock_id int)",
                 "CREATE RULE moves_book AS ON INSERT TO public.moves DO ALSO UPDATE public.stock SET qty = qty - 1 WHERE id = new.stock_id",
@@ -84,12 +95,21 @@ class BlockersTest {
                 "CREATE POLICY moves_known ON public.moves USING (stock_id IN (SELECT id FROM public.stock))",
                 "CREATE FUNCTION public.stock_total() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT sum(qty) FROM public.stock; END",
                 "CREATE TABLE public.stock_archive () INHERITS (public.stock)");
-        assertBlocked(blockers("stock"),
-                "rule moves_book on table moves depends on table public.stock",
-                "policy moves_known on table moves depends on table public.stock",
-                "function stock_total() depends on table public.stock",
-                "table stock_archive depends on table public.stock");
+        List<String> found = blockers("stock");
+        assertBlocked(found, "table stock_archive depends on table public.stock");
+        assertEquals(1, found.size(), "rules, policies and routines reading the table are recreated: " + found);
         assertBlocked(blockers("stock_archive"), "it inherits from table stock");
+    }
+
+    @Test
+    void anInvalidIndexIsNamedRatherThanDroppedOrRebuilt() throws SQLException {
+        db.execute("CREATE TABLE public.half_indexed (id int PRIMARY KEY, code text)",
+                "INSERT INTO public.half_indexed VALUES (1, 'a'), (2, 'a')");
+        assertThrows(IllegalStateException.class,
+                () -> db.execute("CREATE UNIQUE INDEX CONCURRENTLY half_indexed_code ON public.half_indexed (code)"));
+        assertBlocked(blockers("half_indexed"), "index half_indexed_code is invalid", "REINDEX INDEX CONCURRENTLY");
+        db.execute("DROP INDEX public.half_indexed_code");
+        assertEquals(List.of(), blockers("half_indexed"));
     }
 
     @Test
@@ -109,11 +129,15 @@ class BlockersTest {
                 "SET ROLE " + stranger, "GRANT SELECT ON public.shared TO " + member, "RESET ROLE",
                 "CREATE VIEW public.shared_view AS SELECT * FROM public.shared",
                 "ALTER VIEW public.shared_view OWNER TO " + stranger,
-                "ALTER TABLE public.theirs OWNER TO " + stranger);
+                "ALTER TABLE public.theirs OWNER TO " + stranger,
+                "CREATE TABLE public.their_refs (id int PRIMARY KEY, shared_id int REFERENCES public.shared)",
+                "ALTER TABLE public.their_refs OWNER TO " + stranger);
         assertBlocked(blockers("shared"),
                 "table public.shared is in publication shared_pub, owned by role " + stranger,
                 "privileges on table public.shared were granted by role " + stranger,
-                "table public.shared cannot be swapped: view shared_view reads it and is owned by role " + stranger);
+                "table public.shared cannot be swapped: view shared_view reads it and is owned by role " + stranger,
+                "foreign key their_refs_shared_id_fkey of table public.their_refs references table public.shared, and only"
+                        + " that table's owner " + stranger + " may point it at the new table");
         assertBlocked(blockers("theirs"), "table public.theirs is owned by role " + stranger + ", and rpcl's user is not a member");
     }
 

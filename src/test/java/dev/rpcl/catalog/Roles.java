@@ -11,11 +11,11 @@ import java.sql.Statement;
  * the database owner's random suffix), and checks of what a role may do, run as a superuser
  * that SETs ROLE to it.
  */
-final class Roles implements AutoCloseable {
+public final class Roles implements AutoCloseable {
     private final TestDatabase db;
     private final String[] names;
 
-    Roles(TestDatabase db, String... suffixes) {
+    public Roles(TestDatabase db, String... suffixes) {
         this.db = db;
         this.names = new String[suffixes.length];
         for (int i = 0; i < suffixes.length; i++) {
@@ -25,7 +25,7 @@ final class Roles implements AutoCloseable {
     }
 
     /** The full name of the role created with {@code suffix}. */
-    String name(String suffix) {
+    public String name(String suffix) {
         return db.owner() + "_" + suffix;
     }
 
