@@ -11,10 +11,9 @@ import java.util.Optional;
  * table and the copy attached with the same bounds (its indexes and primary key attach to the
  * parent's). DETACH takes an ACCESS EXCLUSIVE lock on the partitioned table, so the swap locks the
  * parent first, as queries do. The copy carries a CHECK constraint equal to the partition
- * constraint, so ATTACH needs no scan, and drops it after. Only the plain case is supported: a
- * direct partition of a top-level partitioned table that has no default partition, no CHECK or
- * foreign key constraints, no triggers, and no foreign key referencing it; other partitions are
- * skipped with the reason.
+ * constraint, so ATTACH needs no scan, and drops it after. Partitions at any depth are swapped,
+ * under parents with CHECK constraints and row triggers; a partition whose parents have a default
+ * partition or foreign keys either way is skipped with the reason.
  */
 public final class PartitionSwap {
     /** The CHECK constraint the copy of a partition carries until it is attached. */
@@ -24,12 +23,18 @@ public final class PartitionSwap {
     public record Parent(String qualified, String bound, String constraint) {
     }
 
+    /**
+     * What the DETACH and ATTACH would do under the lock beyond moving the partition. Checked on
+     * the direct parent and its ancestors, whose foreign keys its partitions inherit too. CHECK
+     * constraints and row triggers of the parents need nothing: the copy has the CHECKs, which
+     * ATTACH merges (they become inherited again, as before), and ATTACH clones the triggers.
+     */
     private static final String CHECK = """
-            SELECT p.relispartition AS nested,
-                   pt.partdefid <> 0 AS has_default,
-                   EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = p.oid AND contype IN ('c', 'f')) AS constraints,
-                   EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE confrelid = p.oid) AS referenced,
-                   EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = p.oid AND NOT tgisinternal) AS triggers
+            SELECT pt.partdefid <> 0 AS has_default,
+                   EXISTS (SELECT 1 FROM pg_catalog.pg_partition_ancestors(p.oid) a
+                             JOIN pg_catalog.pg_constraint k ON k.conrelid = a.relid AND k.contype = 'f') AS foreign_keys,
+                   EXISTS (SELECT 1 FROM pg_catalog.pg_partition_ancestors(p.oid) a
+                             JOIN pg_catalog.pg_constraint k ON k.confrelid = a.relid) AS referenced
               FROM pg_catalog.pg_class p JOIN pg_catalog.pg_partitioned_table pt ON pt.partrelid = p.oid
              WHERE p.oid = ?
             """;
@@ -58,14 +63,11 @@ public final class PartitionSwap {
                 if (!rs.next()) {
                     return "its partitioned table was not found";
                 }
-                String why = rs.getBoolean("nested") ? "is itself a partition (sub-partitioning)"
-                        : rs.getBoolean("has_default") ? "has a default partition, which ATTACH would scan under the lock"
-                        : rs.getBoolean("constraints") ? "has CHECK or foreign key constraints"
+                String why = rs.getBoolean("has_default") ? "has a default partition, which ATTACH would scan under the lock"
+                        : rs.getBoolean("foreign_keys") ? "has foreign keys, which ATTACH would validate on the partition under the lock"
                         : rs.getBoolean("referenced") ? "is referenced by a foreign key, which DETACH would check under the lock"
-                        : rs.getBoolean("triggers") ? "has triggers its partitions inherit"
                         : null;
-                return why == null ? null : "it is a partition and its partitioned table " + why
-                        + "; rpcl swaps only partitions of plain partitioned tables";
+                return why == null ? null : "it is a partition and its partitioned table " + why;
             }
         }
     }

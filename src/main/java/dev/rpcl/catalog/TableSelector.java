@@ -12,7 +12,8 @@ import java.util.List;
 /**
  * Which tables a connection's {@code schemas} and {@code tables} lists select (both empty: every
  * table), with their row identity and estimated wasted space, largest waste first. Ordinary
- * tables only, never temp, catalog or helper schemas; tables that cannot be repacked come back
+ * tables only (a partitioned table stands for its leaf partitions, which hold its rows), never
+ * temp, catalog or helper schemas; tables that cannot be repacked come back
  * with the reason, so the caller can say why they were skipped.
  */
 public final class TableSelector {
@@ -28,7 +29,7 @@ public final class TableSelector {
      */
     private static final String CANDIDATES = """
             WITH t AS (
-                SELECT c.oid, n.nspname, c.relname, c.relkind, c.relispartition, c.relhassubclass, c.relowner,
+                SELECT c.oid, n.nspname, c.relname, c.relispartition, c.relhassubclass, c.relowner,
                        c.relrowsecurity AND c.relforcerowsecurity AS forced_rls,
                        pg_catalog.pg_relation_size(c.oid) / current_setting('block_size')::int AS relpages,
                        CASE WHEN s.n_live_tup > 0 OR s.n_dead_tup > 0 THEN s.n_live_tup::float8
@@ -39,20 +40,26 @@ public final class TableSelector {
                   FROM pg_catalog.pg_class c
                   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                   LEFT JOIN pg_catalog.pg_stat_all_tables s ON s.relid = c.oid
-                 WHERE c.relkind IN ('r', 'p')
+                 WHERE c.relkind = 'r'
                    AND c.relpersistence <> 't'
                    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast',
                                          'sch_repcloud', 'sch_repnew', 'sch_repdrop')
                    AND n.nspname !~ '^pg_(toast_)?temp_'
                    AND ((cardinality(?::text[]) = 0 AND cardinality(?::text[]) = 0)
                         OR n.nspname = ANY (?::text[])
-                        OR n.nspname || '.' || c.relname = ANY (?::text[]))
+                        OR n.nspname || '.' || c.relname = ANY (?::text[])
+                        -- A partitioned table named in tables: its leaves, at any depth.
+                        OR (c.relispartition AND EXISTS (
+                               SELECT 1 FROM pg_catalog.pg_partition_ancestors(c.oid) a
+                                 JOIN pg_catalog.pg_class ac ON ac.oid = a.relid
+                                 JOIN pg_catalog.pg_namespace an ON an.oid = ac.relnamespace
+                                WHERE an.nspname || '.' || ac.relname = ANY (?::text[]))))
             ), width AS (
                 SELECT t.oid, sum((1 - s.null_frac) * s.avg_width) AS row_width
                   FROM t JOIN pg_catalog.pg_stats s ON s.schemaname = t.nspname AND s.tablename = t.relname
                  GROUP BY t.oid
             )
-            SELECT t.oid, t.nspname, t.relname, t.relkind, t.relispartition, t.relhassubclass, t.forced_rls,
+            SELECT t.oid, t.nspname, t.relname, t.relispartition, t.relhassubclass, t.forced_rls,
                    (SELECT rolbypassrls FROM pg_catalog.pg_roles WHERE rolname = current_user) AS bypassrls,
                    pg_catalog.pg_has_role(current_user, t.relowner, 'USAGE') AS owned, current_user AS me,
                    pg_catalog.pg_get_userbyid(t.relowner) AS owner,
@@ -112,15 +119,14 @@ public final class TableSelector {
             ps.setArray(2, t);
             ps.setArray(3, s);
             ps.setArray(4, t);
+            ps.setArray(5, t);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     long oid = rs.getLong("oid");
                     String schema = rs.getString("nspname");
                     String name = rs.getString("relname");
                     String reason = null;
-                    if (rs.getString("relkind").equals("p")) {
-                        reason = "it is a partitioned table; its partitions are repacked one by one";
-                    } else if (rs.getBoolean("relispartition")) {
+                    if (rs.getBoolean("relispartition")) {
                         reason = PartitionSwap.unsupported(c, oid, rs.getLong("parent"));
                     } else if (rs.getBoolean("relhassubclass") || rs.getBoolean("inherits")) {
                         reason = "it takes part in table inheritance, which a rename-based swap would break";

@@ -39,6 +39,22 @@ public final class Triggers implements Carrier {
              ORDER BY t.tgname
             """.formatted(RPCL_FUNCTIONS);
 
+    /**
+     * Triggers cloned from a partitioned parent, whose clone ATTACH makes again: their enabled
+     * state is set again when it or the parent's is not the default (a clone takes the parent's
+     * state on some versions and ORIGIN on others), and their comments.
+     */
+    private static final String CLONED = """
+            SELECT t.tgname::text AS name, t.tgenabled::text AS enabled, t.tgenabled <> 'O' OR p.tgenabled <> 'O' AS set_state,
+                   d.description
+              FROM pg_catalog.pg_trigger t
+              JOIN pg_catalog.pg_trigger p ON p.oid = t.tgparentid
+              LEFT JOIN pg_catalog.pg_description d
+                ON d.objoid = t.oid AND d.classoid = 'pg_catalog.pg_trigger'::regclass AND d.objsubid = 0
+             WHERE t.tgrelid = ? AND (t.tgenabled <> 'O' OR p.tgenabled <> 'O' OR d.description IS NOT NULL)
+             ORDER BY t.tgname
+            """;
+
     /** rpcl's four trigger names (repcloud's), which a trigger of the user's must not already hold. */
     private static final String TAKEN_NAMES = """
             SELECT t.tgname::text AS name FROM pg_catalog.pg_trigger t
@@ -87,11 +103,22 @@ public final class Triggers implements Carrier {
             if (enable != null) {
                 after.add(enable);
             }
-            if (r.str("description") != null) {
-                after.add("COMMENT ON TRIGGER " + Sql.ident(r.str("name")) + " ON " + table.qualified() + " IS "
-                        + Sql.literal(r.str("description")));
+            comment(after, table, r);
+        }
+        for (CatalogRows.Row r : CatalogRows.query(c, CLONED, table.oid())) {
+            if (r.bool("set_state")) {
+                String enable = enable(table.qualified(), r.str("name"), r.str("enabled"));
+                after.add(enable != null ? enable : "ALTER TABLE " + table.qualified() + " ENABLE TRIGGER " + Sql.ident(r.str("name")));
             }
+            comment(after, table, r);
         }
         return new Carried(List.of(), after, List.of());
+    }
+
+    private static void comment(List<String> out, TableRef table, CatalogRows.Row r) {
+        if (r.str("description") != null) {
+            out.add("COMMENT ON TRIGGER " + Sql.ident(r.str("name")) + " ON " + table.qualified() + " IS "
+                    + Sql.literal(r.str("description")));
+        }
     }
 }

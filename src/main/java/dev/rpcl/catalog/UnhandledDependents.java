@@ -1,5 +1,6 @@
 package dev.rpcl.catalog;
 
+import dev.rpcl.RpclException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -92,8 +93,19 @@ public final class UnhandledDependents implements Carrier {
         return out;
     }
 
+    /**
+     * The same check again, inside the swap: an object made since the check before the copy
+     * would otherwise meet the final DROP of the old table, which refuses only some of them
+     * (a constraint trigger of another table FROM this one depends on it automatically, and the
+     * DROP would take it along without a word).
+     */
     @Override
-    public Carried capture(Connection c, TableRef table) {
+    public Carried capture(Connection c, TableRef table) throws SQLException {
+        List<String> found = blockers(c, table);
+        if (!found.isEmpty()) {
+            throw RpclException.failed("Table " + table.display() + " was not swapped: " + String.join("; ", found)
+                    + ". The repack was abandoned and cleaned up; the table is as it was.");
+        }
         return Carried.NONE;
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rpcl.RpclException;
 import dev.rpcl.testing.TestDatabase;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -110,6 +111,22 @@ class BlockersTest {
         assertBlocked(blockers("half_indexed"), "index half_indexed_code is invalid", "REINDEX INDEX CONCURRENTLY");
         db.execute("DROP INDEX public.half_indexed_code");
         assertEquals(List.of(), blockers("half_indexed"));
+    }
+
+    @Test
+    void anObjectTheDropWouldTakeAlongIsFoundAgainInsideTheSwap() throws SQLException {
+        db.execute("CREATE TABLE public.watched (id int PRIMARY KEY)", "CREATE TABLE public.watcher (id int)",
+                "CREATE FUNCTION public.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$",
+                // Depends on watched automatically: DROP TABLE watched would drop it silently.
+                "CREATE CONSTRAINT TRIGGER watcher_check AFTER INSERT ON public.watcher FROM public.watched FOR EACH ROW"
+                        + " EXECUTE FUNCTION public.noop()");
+        assertBlocked(blockers("watched"), "trigger watcher_check on table watcher depends on table public.watched");
+        try (Connection c = db.ownerConnection()) {
+            long oid = SwapSimulator.oid(c, "public.watched");
+            TableRef ref = new TableRef(oid, "public", "watched", "sch_repnew", "copy_" + oid);
+            RpclException e = assertThrows(RpclException.class, () -> new UnhandledDependents().capture(c, ref));
+            assertTrue(e.getMessage().contains("watcher_check") && e.getMessage().contains("was not swapped"), e::getMessage);
+        }
     }
 
     @Test
