@@ -12,8 +12,9 @@ import java.util.Optional;
  * parent's). DETACH takes an ACCESS EXCLUSIVE lock on the partitioned table, so the swap locks the
  * parent first, as queries do. The copy carries a CHECK constraint equal to the partition
  * constraint, so ATTACH needs no scan, and drops it after. Partitions at any depth are swapped,
- * under parents with CHECK constraints and row triggers; a partition whose parents have a default
- * partition or foreign keys either way is skipped with the reason.
+ * under parents with CHECK constraints, row triggers and a default partition (which the engine
+ * guards so that ATTACH need not scan it: DefaultPartitionGuard); a partition whose parents have
+ * foreign keys either way, or a default partition beside a sub-partition, is skipped with the reason.
  */
 public final class PartitionSwap {
     /** The CHECK constraint the copy of a partition carries until it is attached. */
@@ -30,7 +31,8 @@ public final class PartitionSwap {
      * ATTACH merges (they become inherited again, as before), and ATTACH clones the triggers.
      */
     private static final String CHECK = """
-            SELECT pt.partdefid <> 0 AS has_default,
+            SELECT pt.partdefid NOT IN (0, ?) AND (p.relispartition
+                       OR (SELECT relkind FROM pg_catalog.pg_class WHERE oid = pt.partdefid) = 'p') AS unguarded_default,
                    EXISTS (SELECT 1 FROM pg_catalog.pg_partition_ancestors(p.oid) a
                              JOIN pg_catalog.pg_constraint k ON k.conrelid = a.relid AND k.contype = 'f') AS foreign_keys,
                    EXISTS (SELECT 1 FROM pg_catalog.pg_partition_ancestors(p.oid) a
@@ -58,12 +60,15 @@ public final class PartitionSwap {
             return "it is a partition of a table that is not partitioned by range, list or hash";
         }
         try (PreparedStatement ps = c.prepareStatement(CHECK)) {
-            ps.setLong(1, parentOid);
+            ps.setLong(1, oid);
+            ps.setLong(2, parentOid);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     return "its partitioned table was not found";
                 }
-                String why = rs.getBoolean("has_default") ? "has a default partition, which ATTACH would scan under the lock"
+                String why = rs.getBoolean("unguarded_default") ? "has a default partition that rpcl cannot keep ATTACH"
+                        + " from scanning under the lock (the partitioned table is itself a partition, or the default partition"
+                        + " is partitioned)"
                         : rs.getBoolean("foreign_keys") ? "has foreign keys, which ATTACH would validate on the partition under the lock"
                         : rs.getBoolean("referenced") ? "is referenced by a foreign key, which DETACH would check under the lock"
                         : null;

@@ -118,6 +118,7 @@ final class Cleanup {
                 AppLock.settings(st, lockTimeout.toMillis());
                 RepackTable current = currentName(c, t);
                 ChangeLog.drop(c, current == null ? t : current, current != null);
+                DefaultPartitionGuard.dropAll(c, st, t);
                 c.commit();
                 // The copy apart: removing its files at commit takes a while for a big table, which
                 // must not be while the original is locked for DROP TRIGGER.

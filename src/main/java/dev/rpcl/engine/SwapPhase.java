@@ -90,7 +90,10 @@ final class SwapPhase {
             st.execute("SET LOCAL search_path = pg_catalog, pg_temp");
             st.execute("SET LOCAL plan_cache_mode = force_generic_plan");
             ForeignKeyCarrier.Related related = ForeignKeyCarrier.related(c, t.ref());
-            List<String> exclusive = others(c, t, related);
+            List<String> exclusive = new ArrayList<>(others(c, t, related));
+            // ATTACH locks the default partition too (its constraint changes): with the others, within the budget.
+            Optional<String> defaultPartition = DefaultPartitionGuard.defaultPartition(c, t);
+            defaultPartition.ifPresent(exclusive::add);
             List<String> shared = new ArrayList<>(related.referenced());
             shared.removeAll(exclusive);
             Optional<PartitionSwap.Parent> parent = PartitionSwap.parentOf(c, t.ref().oid());
@@ -171,6 +174,7 @@ final class SwapPhase {
             if (parent.isPresent()) {
                 swap.add("ALTER TABLE " + parent.get().qualified() + " ATTACH PARTITION " + t.original() + " " + parent.get().bound());
                 swap.add("ALTER TABLE " + t.original() + " DROP CONSTRAINT " + Sql.ident(PartitionSwap.BOUND_CHECK));
+                defaultPartition.ifPresent(d -> swap.add(DefaultPartitionGuard.dropStatement(d, t)));
             }
             if (owner != null) {
                 swap.add(owner);

@@ -285,6 +285,7 @@ final class TableRepack {
 
     /** Check, lock, swap; bounded. Throws RpclException when the table cannot be swapped. */
     void swapLoop(Connection c) throws SQLException {
+        DefaultPartitionGuard.ensure(c, t, cfg.lockTimeout(), opts.maxSwapAttempts());
         Readiness.Rounds rounds = new Readiness.Rounds(opts.maxCatchUpRounds(), Readiness.limit(cfg));
         int swapPid = backendPid(c);
         String lastProblem = null;

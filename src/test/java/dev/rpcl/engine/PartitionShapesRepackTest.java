@@ -47,6 +47,78 @@ class PartitionShapesRepackTest {
         return out;
     }
 
+    /**
+     * A range-partitioned table with a default partition, which the application's new rows go
+     * to: the default partition is guarded by a validated constraint before each swap, so that
+     * ATTACH need not scan it under the lock, and the guard is gone afterwards.
+     */
+    @Test
+    void everyPartitionBesideADefaultPartitionAndTheDefaultItselfIsRepackedUnderConcurrentWrites() throws Exception {
+        String cols = "(id bigint, tag text, u int, v text, n int NOT NULL DEFAULT 0, big text, PRIMARY KEY (id))";
+        db.execute("CREATE TABLE rng " + cols + " PARTITION BY RANGE (id)",
+                "CREATE TABLE rng_low PARTITION OF rng FOR VALUES FROM (MINVALUE) TO (1500)",
+                "CREATE TABLE rng_mid PARTITION OF rng FOR VALUES FROM (1500) TO (2500)",
+                "CREATE TABLE rng_rest PARTITION OF rng DEFAULT",
+                "CREATE TABLE rng_twin " + cols);
+        List<String> leaves = List.of("public.rng_low", "public.rng_mid", "public.rng_rest");
+        db.writeConfig(home, "default", "main", """
+                tables = ['public.rng']
+                max_replay_rows = 300
+                lock_timeout = "1s"
+                check_time = "1"
+                """);
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        try (TwinWorkload app = new TwinWorkload(db, "rng", false, 3)) {
+            app.start(3000);
+            Thread.sleep(300);
+            String dumpBefore = db.schemaDump();
+            Map<String, String> before = oids(leaves);
+            CliRun run = CliRun.run(home, "repack_tables");
+            assertEquals(0, run.exitCode(), run::toString);
+            Thread.sleep(300);
+            app.close();
+            assertTrue(app.errors.isEmpty(), () -> "the application failed: " + app.errors);
+            Map<String, String> after = oids(leaves);
+            for (String leaf : leaves) {
+                assertNotEquals(before.get(leaf), after.get(leaf), leaf + " was swapped");
+            }
+            SchemaDiff.assertSameSchema(dumpBefore, db.schemaDump());
+            assertEquals("0", db.scalar("SELECT count(*) FROM (SELECT * FROM rng EXCEPT ALL SELECT * FROM rng_twin) x"));
+            assertEquals("0", db.scalar("SELECT count(*) FROM (SELECT * FROM rng_twin EXCEPT ALL SELECT * FROM rng) x"));
+        }
+        String log = java.nio.file.Files.readString(home.resolve("logs/repack_default.log"));
+        assertTrue(log.contains("public.rng_low: default partition public.rng_rest checked to hold none of its rows"), log);
+        assertEquals("0", db.scalar("SELECT count(*) FROM pg_constraint WHERE conname LIKE 'rpcl%'"), "no guard is left");
+    }
+
+    @Test
+    void aSwapThatFailsAfterTheDefaultPartitionWasGuardedLeavesNoGuardBehind() {
+        db.execute("CREATE TABLE lst (id int, k text, PRIMARY KEY (id, k)) PARTITION BY LIST (k)",
+                "CREATE TABLE lst_eu PARTITION OF lst FOR VALUES IN ('eu', 'uk')",
+                "CREATE TABLE lst_other PARTITION OF lst DEFAULT",
+                "INSERT INTO lst SELECT g, CASE WHEN g % 2 = 0 THEN 'eu' ELSE 'us' END FROM generate_series(1, 2000) g");
+        db.writeConfig(home, "default", "main", "tables = ['public.lst_eu']\ncheck_time = \"0\"");
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        String before = db.scalar("SELECT 'public.lst_eu'::regclass::oid");
+        var cfg = new dev.rpcl.config.ConfigLoader(new dev.rpcl.config.RpclHome(home).initialise()).load("default")
+                .select("main").get(0);
+        dev.rpcl.catalog.Carrier failing = (c, table) -> {
+            throw new IllegalStateException("a bug in a carrier");
+        };
+        RepackOptions defaults = RepackOptions.defaults();
+        List<dev.rpcl.catalog.Carrier> carriers = new java.util.ArrayList<>(defaults.carriers());
+        carriers.add(failing);
+        try (dev.rpcl.db.Database database = new dev.rpcl.db.Database(cfg, RepackEngine.POOL_SIZE)) {
+            RepackEngine engine = new RepackEngine(database, new RepackOptions(defaults.customizer(), carriers,
+                    defaults.maxSwapAttempts(), defaults.maxCatchUpRounds()), () -> false);
+            TableResult result = engine.repackTables().tables().get(0);
+            assertEquals(TableResult.Status.FAILED, result.status(), result::toString);
+        }
+        assertEquals(before, db.scalar("SELECT 'public.lst_eu'::regclass::oid"));
+        assertEquals("0", db.scalar("SELECT count(*) FROM pg_constraint WHERE conname LIKE 'rpcl%'"), "the guard was removed");
+        assertEquals("0", db.scalar("SELECT count(*) FROM pg_class WHERE relnamespace = 'sch_repnew'::regnamespace"));
+    }
+
     @Test
     void everyLeafOfASubPartitionedTableWithChecksAndTriggersIsRepackedUnderConcurrentWrites() throws Exception {
         String cols = "(id bigint, tag text, u int, v text, n int NOT NULL DEFAULT 0, big text, PRIMARY KEY (id))";
