@@ -131,6 +131,7 @@ class DependentObjectsRepackTest {
         assertEquals("true", db.scalar("SELECT has_function_privilege('" + reader + "', 'public.acct_rows()', 'EXECUTE')::text"));
         assertEquals("0", db.scalar("SELECT count(*) FROM pg_class WHERE relnamespace IN "
                 + "('sch_repnew'::regnamespace, 'sch_repdrop'::regnamespace)"), "nothing left in the helper schemas");
+        db.assertAmcheckClean();
     }
 
     /**
@@ -213,5 +214,6 @@ class DependentObjectsRepackTest {
         assertEquals(before, rows(List.of("public.customer")));
         assertEquals(reportBefore, db.scalar(report), "rewards_report() returns the same customers from the new table");
         assertTrue(Long.parseLong(db.scalar("SELECT count(*) FROM public.rewards_report(30, 100)")) > 0);
+        db.assertAmcheckClean();
     }
 }

@@ -89,6 +89,7 @@ class PartitionShapesRepackTest {
         String log = java.nio.file.Files.readString(home.resolve("logs/repack_default.log"));
         assertTrue(log.contains("public.rng_low: default partition public.rng_rest checked to hold none of its rows"), log);
         assertEquals("0", db.scalar("SELECT count(*) FROM pg_constraint WHERE conname LIKE 'rpcl%'"), "no guard is left");
+        db.assertAmcheckClean();
     }
 
     @Test
@@ -172,6 +173,7 @@ class PartitionShapesRepackTest {
                     "the parent's BEFORE UPDATE trigger fired once per row updated, on every leaf, before and after");
         }
         assertEquals("D", db.scalar("SELECT tgenabled::text FROM pg_trigger WHERE tgrelid = 'nest_p1'::regclass AND tgname = 'nest_quiet'"));
+        db.assertAmcheckClean();
         assertEquals("0", db.scalar("SELECT count(*) FROM pg_class WHERE relnamespace IN "
                 + "('sch_repnew'::regnamespace, 'sch_repdrop'::regnamespace)"), "nothing left in the helper schemas");
     }

@@ -112,6 +112,51 @@ public final class TestDatabase implements AutoCloseable {
         }
     }
 
+    /**
+     * amcheck over every user table and valid B-tree index: verify_heapam finds no corrupt tuple,
+     * bt_index_check(heapallindexed) finds every heap tuple in each index. Installs amcheck in
+     * this database, so call it after the last schema dump that is compared.
+     */
+    public void assertAmcheckClean() {
+        List<String> problems = new ArrayList<>();
+        try (Connection c = adminConnection(); Statement st = c.createStatement()) {
+            st.execute("CREATE EXTENSION IF NOT EXISTS amcheck");
+            List<String> heaps = new ArrayList<>();
+            List<String> indexes = new ArrayList<>();
+            try (ResultSet rs = st.executeQuery("""
+                    SELECT c.oid, c.relkind = 'i' AS is_index, c.oid::regclass::text
+                      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                      LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid
+                      LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
+                     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND c.relpersistence = 'p'
+                       AND (c.relkind IN ('r', 'm') OR (c.relkind = 'i' AND am.amname = 'btree' AND i.indisvalid))
+                     ORDER BY 1""")) {
+                while (rs.next()) {
+                    (rs.getBoolean(2) ? indexes : heaps).add(rs.getString(1));
+                }
+            }
+            for (String heap : heaps) {
+                try (ResultSet rs = st.executeQuery("SELECT " + heap + "::regclass::text, msg FROM verify_heapam(" + heap + ")")) {
+                    while (rs.next()) {
+                        problems.add(rs.getString(1) + ": " + rs.getString(2));
+                    }
+                }
+            }
+            for (String index : indexes) {
+                try {
+                    st.execute("SELECT bt_index_check(" + index + ", true)");
+                } catch (SQLException e) {
+                    problems.add(e.getMessage());
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("amcheck failed: " + e.getMessage(), e);
+        }
+        if (!problems.isEmpty()) {
+            throw new AssertionError("amcheck found problems:\n" + String.join("\n", problems));
+        }
+    }
+
     /** The server's major version: 14 to 19. */
     public int major() {
         return Integer.parseInt(scalar("SHOW server_version_num")) / 10000;
