@@ -17,6 +17,9 @@ public record Candidate(
         long wastedBytes,
         String skipReason) {
 
+    /** {@code wastedBytes} when there are no statistics to estimate it from. */
+    public static final long UNKNOWN = -1;
+
     public Candidate {
         keyColumns = List.copyOf(keyColumns);
     }

@@ -25,7 +25,7 @@ public final class TableSelector {
      * (n_live_tup), which follow every DELETE, rather than reltuples, which is only as fresh as the
      * last ANALYZE: a table is typically repacked right after a mass delete, before autovacuum
      * has looked at it. Without column widths (never analyzed) the dead share of the rows stands
-     * in; without any statistics there is no estimate (0).
+     * in; without any statistics there is no estimate (NULL, Candidate.UNKNOWN).
      */
     private static final String CANDIDATES = """
             WITH t AS (
@@ -54,6 +54,9 @@ public final class TableSelector {
                                  JOIN pg_catalog.pg_class ac ON ac.oid = a.relid
                                  JOIN pg_catalog.pg_namespace an ON an.oid = ac.relnamespace
                                 WHERE an.nspname || '.' || ac.relname = ANY (?::text[]))))
+                   -- exclude_schemas and exclude_tables, as anchored regular expressions (Selection.regex).
+                   AND NOT n.nspname ~ ANY (?::text[])
+                   AND NOT n.nspname || '.' || c.relname ~ ANY (?::text[])
             ), width AS (
                 SELECT t.oid, sum((1 - s.null_frac) * s.avg_width) AS row_width
                   FROM t JOIN pg_catalog.pg_stats s ON s.schemaname = t.nspname AND s.tablename = t.relname
@@ -64,7 +67,7 @@ public final class TableSelector {
                    pg_catalog.pg_has_role(current_user, t.relowner, 'USAGE') AS owned, current_user AS me,
                    pg_catalog.pg_get_userbyid(t.relowner) AS owner,
                    pg_catalog.pg_total_relation_size(t.oid) AS total_bytes,
-                   CASE WHEN t.reltuples < 0 THEN 0
+                   CASE WHEN t.reltuples < 0 THEN NULL
                         WHEN w.row_width IS NULL THEN
                              CASE WHEN t.n_live + t.n_dead = 0 THEN 0
                                   ELSE (t.relpages * t.n_dead / (t.n_live + t.n_dead))::bigint
@@ -77,7 +80,7 @@ public final class TableSelector {
                    (SELECT pt.partrelid FROM pg_catalog.pg_inherits i
                       JOIN pg_catalog.pg_partitioned_table pt ON pt.partrelid = i.inhparent WHERE i.inhrelid = t.oid) AS parent
               FROM t LEFT JOIN width w ON w.oid = t.oid
-             ORDER BY wasted_bytes DESC, t.nspname, t.relname
+             ORDER BY wasted_bytes DESC NULLS LAST, t.nspname, t.relname
             """;
 
     /**
@@ -109,17 +112,56 @@ public final class TableSelector {
     private TableSelector() {
     }
 
+    /**
+     * What a connection selects: {@code schemas} and {@code tables} by name (a partitioned table
+     * meaning its leaf partitions), minus what {@code excludeSchemas} and {@code excludeTables}
+     * match; their patterns may use {@code *} (any characters) and {@code ?} (one character).
+     */
+    public record Selection(List<String> schemas, List<String> tables, List<String> excludeSchemas, List<String> excludeTables) {
+        public Selection {
+            schemas = List.copyOf(schemas);
+            tables = List.copyOf(tables);
+            excludeSchemas = List.copyOf(excludeSchemas);
+            excludeTables = List.copyOf(excludeTables);
+        }
+
+        /** Just these schemas and tables, nothing excluded. */
+        public static Selection of(List<String> schemas, List<String> tables) {
+            return new Selection(schemas, tables, List.of(), List.of());
+        }
+
+        /** A pattern as an anchored PostgreSQL regular expression: * and ? are wildcards, everything else literal. */
+        static String regex(String pattern) {
+            StringBuilder out = new StringBuilder("^");
+            for (char ch : pattern.toCharArray()) {
+                switch (ch) {
+                    case '*' -> out.append(".*");
+                    case '?' -> out.append('.');
+                    default -> {
+                        if (!Character.isLetterOrDigit(ch) && ch != '_') {
+                            out.append('\\');
+                        }
+                        out.append(ch);
+                    }
+                }
+            }
+            return out.append('$').toString();
+        }
+    }
+
     /** The configured tables, qualifying or not, largest estimated waste first. */
-    public static List<Candidate> select(Connection c, List<String> schemas, List<String> tables) throws SQLException {
+    public static List<Candidate> select(Connection c, Selection sel) throws SQLException {
         List<Candidate> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(CANDIDATES)) {
-            Array s = c.createArrayOf("text", schemas.toArray());
-            Array t = c.createArrayOf("text", tables.toArray());
+            Array s = c.createArrayOf("text", sel.schemas().toArray());
+            Array t = c.createArrayOf("text", sel.tables().toArray());
             ps.setArray(1, s);
             ps.setArray(2, t);
             ps.setArray(3, s);
             ps.setArray(4, t);
             ps.setArray(5, t);
+            ps.setArray(6, c.createArrayOf("text", sel.excludeSchemas().stream().map(Selection::regex).toArray()));
+            ps.setArray(7, c.createArrayOf("text", sel.excludeTables().stream().map(Selection::regex).toArray()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     long oid = rs.getLong("oid");
@@ -137,8 +179,9 @@ public final class TableSelector {
                         reason = "it belongs to " + rs.getString("owner") + " and the connection's user " + rs.getString("me")
                                 + " is not a member of that role (only the owner can swap a table)";
                     }
+                    long wasted = rs.getLong("wasted_bytes");
                     out.add(new Candidate(oid, schema, name, List.of(), null, rs.getLong("total_bytes"),
-                            rs.getLong("wasted_bytes"), reason));
+                            rs.wasNull() ? Candidate.UNKNOWN : wasted, reason));
                 }
             }
         }
@@ -147,6 +190,31 @@ public final class TableSelector {
             keyed.add(cand.qualifies() ? withKey(c, cand) : cand);
         }
         return keyed;
+    }
+
+    /** Entries of schemas and tables that name nothing: a typo there must stop the run, not select nothing. */
+    private static final String MISSING = """
+            SELECT 'schema ' || s AS missing FROM unnest(?::text[]) s
+             WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = s)
+            UNION ALL
+            SELECT 'table ' || t FROM unnest(?::text[]) t
+             WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                                WHERE n.nspname || '.' || c.relname = t AND c.relkind IN ('r', 'p'))
+            """;
+
+    /** What the selection names that does not exist (or is not a table), as "schema x" and "table s.t". */
+    public static List<String> missing(Connection c, Selection sel) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(MISSING)) {
+            ps.setArray(1, c.createArrayOf("text", sel.schemas().toArray()));
+            ps.setArray(2, c.createArrayOf("text", sel.tables().toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+        }
+        return out;
     }
 
     private static boolean hasTemporalKey(Connection c, long oid) throws SQLException {

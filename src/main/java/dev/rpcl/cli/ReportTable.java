@@ -48,7 +48,9 @@ final class ReportTable {
             out.println(line.toString().stripTrailing());
         }
         long repacked = report.tables().stream().filter(r -> r.status() == TableResult.Status.REPACKED).count();
+        long healthy = report.tables().stream().filter(r -> r.status() == TableResult.Status.HEALTHY).count();
         long other = report.tables().size() - report.tables().stream().filter(TableResult::ok).count();
-        out.println("  " + repacked + " repacked, " + other + " skipped, failed or stopped.");
+        out.println("  " + repacked + " repacked, " + (healthy > 0 ? healthy + " healthy (not worth repacking), " : "")
+                + other + " skipped, failed or stopped.");
     }
 }

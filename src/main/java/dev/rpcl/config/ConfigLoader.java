@@ -33,7 +33,7 @@ public final class ConfigLoader {
             "smtp_ssl", "smtp_username", "smtp_password");
     private static final Set<String> CONNECTION_KEYS = Set.of("user", "password", "host", "port", "database",
             "sslmode", "schemas", "tables", "max_replay_rows", "lock_timeout", "check_time", "analyze_tables",
-            "deadlock_resolution");
+            "deadlock_resolution", "exclude_schemas", "exclude_tables", "min_gain", "min_gain_ratio");
     private static final List<String> LOG_LEVELS = List.of("debug", "info", "warning", "error");
 
     private final RpclHome home;
@@ -155,7 +155,11 @@ public final class ConfigLoader {
                 r.duration(t, p + "check_time", "10", Durations.Unit.SECONDS),
                 r.bool(t, p + "analyze_tables", true),
                 DeadlockResolution.valueOf(r.choice(t, p + "deadlock_resolution", "nothing",
-                        List.of("nothing", "cancel_query", "kill_query")).toUpperCase(Locale.ROOT)));
+                        List.of("nothing", "cancel_query", "kill_query")).toUpperCase(Locale.ROOT)),
+                r.stringList(t, p + "exclude_schemas"),
+                r.stringList(t, p + "exclude_tables"),
+                r.size(t, p + "min_gain", ConnectionConfig.DEFAULT_MIN_GAIN),
+                r.fraction(t, p + "min_gain_ratio", ConnectionConfig.DEFAULT_MIN_GAIN_RATIO));
     }
 
     /**

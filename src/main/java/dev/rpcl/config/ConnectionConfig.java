@@ -21,11 +21,21 @@ public record ConnectionConfig(
         Duration lockTimeout,
         Duration checkTime,
         boolean analyzeTables,
-        DeadlockResolution deadlockResolution) {
+        DeadlockResolution deadlockResolution,
+        List<String> excludeSchemas,
+        List<String> excludeTables,
+        long minGainBytes,
+        double minGainRatio) {
+
+    /** The defaults of min_gain and min_gain_ratio: a table is repacked when it would shrink by 1 MB and 20% at least. */
+    public static final String DEFAULT_MIN_GAIN = "1MB";
+    public static final double DEFAULT_MIN_GAIN_RATIO = 0.2;
 
     public ConnectionConfig {
         schemas = List.copyOf(schemas);
         tables = List.copyOf(tables);
+        excludeSchemas = List.copyOf(excludeSchemas);
+        excludeTables = List.copyOf(excludeTables);
     }
 
     /** Without the password, so that logging a connection never writes it anywhere. */
@@ -52,6 +62,10 @@ public record ConnectionConfig(
         m.put("check_time", Durations.format(checkTime));
         m.put("analyze_tables", analyzeTables ? "yes" : "no");
         m.put("deadlock_resolution", deadlockResolution.configValue());
+        m.put("exclude_schemas", excludeSchemas.isEmpty() ? "(none)" : String.join(", ", excludeSchemas));
+        m.put("exclude_tables", excludeTables.isEmpty() ? "(none)" : String.join(", ", excludeTables));
+        m.put("min_gain", dev.rpcl.engine.Sizes.human(minGainBytes));
+        m.put("min_gain_ratio", Math.round(minGainRatio * 1000) / 10.0 + "%");
         return m;
     }
 

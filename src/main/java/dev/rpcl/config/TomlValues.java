@@ -169,6 +169,43 @@ final class TomlValues {
         return d;
     }
 
+    /** A size such as "64MB" or a number of bytes. */
+    long size(TomlTable t, String key, String fallback) {
+        Object v = raw(t, key);
+        String text = v == null ? fallback : (v instanceof String || v instanceof Long) ? v.toString() : null;
+        long bytes = text == null ? -1 : ByteSizes.parse(text);
+        if (bytes < 0) {
+            throw bad(key, v, "expected a size such as \"64MB\", \"1GB\" or \"512kB\" (a bare number is bytes)");
+        }
+        return bytes;
+    }
+
+    /** A fraction from 0 to 1, written 0.2 or "20%". */
+    double fraction(TomlTable t, String key, double fallback) {
+        Object v = raw(t, key);
+        if (v == null) {
+            return fallback;
+        }
+        Double d = null;
+        if (v instanceof Double x) {
+            d = x;
+        } else if (v instanceof Long x) {
+            d = x.doubleValue();
+        } else if (v instanceof String s) {
+            String text = s.trim();
+            try {
+                d = text.endsWith("%") ? Double.parseDouble(text.substring(0, text.length() - 1).trim()) / 100
+                        : Double.parseDouble(text);
+            } catch (NumberFormatException e) {
+                d = null;
+            }
+        }
+        if (d == null || d < 0 || d > 1 || d.isNaN()) {
+            throw bad(key, v, "expected a fraction from 0 to 1, such as 0.2 or \"20%\"");
+        }
+        return d;
+    }
+
     List<String> stringList(TomlTable t, String key) {
         Object v = raw(t, key);
         if (v == null) {

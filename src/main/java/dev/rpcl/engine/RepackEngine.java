@@ -4,6 +4,7 @@ import dev.rpcl.RpclException;
 import dev.rpcl.catalog.Candidate;
 import dev.rpcl.catalog.Carrier;
 import dev.rpcl.catalog.TableSelector;
+import dev.rpcl.config.ConnectionConfig;
 import dev.rpcl.daemon.StopSignal;
 import dev.rpcl.db.Database;
 import java.sql.Connection;
@@ -64,7 +65,16 @@ public final class RepackEngine {
     public List<Candidate> candidates() {
         try (Connection c = db.connect()) {
             HelperSchema.requirePresent(c, db);
-            return TableSelector.select(c, db.config().schemas(), db.config().tables());
+            ConnectionConfig cfg = db.config();
+            TableSelector.Selection sel = new TableSelector.Selection(cfg.schemas(), cfg.tables(), cfg.excludeSchemas(),
+                    cfg.excludeTables());
+            List<String> missing = TableSelector.missing(c, sel);
+            if (!missing.isEmpty()) {
+                throw RpclException.badInput("Connection " + cfg.name() + " names what database " + cfg.database()
+                        + " does not have: " + String.join(", ", missing) + ". Correct schemas and tables in the"
+                        + " configuration; nothing was repacked.");
+            }
+            return TableSelector.select(c, sel);
         } catch (SQLException e) {
             throw failure("Cannot list the tables to repack", e);
         }
@@ -72,9 +82,11 @@ public final class RepackEngine {
 
     /** repack_tables: every candidate copied, replayed and swapped one by one, then finished. */
     public RepackReport repackTables() {
+        // The configuration is checked before anything is touched, the finishing of earlier runs included.
+        List<Candidate> candidates = checked(candidates());
         finish();
         List<TableResult> results = new ArrayList<>(maintenance().cleanUpMoved());
-        for (Candidate cand : announce(checked(candidates()))) {
+        for (Candidate cand : announce(candidates)) {
             if (stop.getAsBoolean()) {
                 results.add(TableResult.of(cand.display(), TableResult.Status.STOPPED, "not started: a stop was requested"));
                 continue;
@@ -172,8 +184,10 @@ public final class RepackEngine {
     private List<Candidate> announce(List<Candidate> candidates) {
         for (Candidate cand : candidates) {
             if (cand.qualifies()) {
-                LOG.info("{}: {} in total, an estimated {} to gain; rows identified by its {}", cand.display(),
-                        Sizes.human(cand.totalBytes()), Sizes.human(cand.wastedBytes()), cand.keySource());
+                LOG.info("{}: {} in total, {} to gain; rows identified by its {}", cand.display(),
+                        Sizes.human(cand.totalBytes()), cand.wastedBytes() == Candidate.UNKNOWN
+                                ? "no statistics to estimate what there is" : "an estimated " + Sizes.human(cand.wastedBytes()),
+                        cand.keySource());
             } else {
                 LOG.warn("{}: skipped: {}", cand.display(), cand.skipReason());
             }
@@ -198,6 +212,11 @@ public final class RepackEngine {
                 if (unfinishedSwap(c, t)) {
                     return TableResult.skipped(cand.display(), cand.totalBytes(), "swapped by an earlier run whose finishing"
                             + " could not complete (see the warning above); the next repack_tables or abort_repack finishes it");
+                }
+                String healthy = underThresholds(cand);
+                if (healthy != null && !inFlight(c, t)) {
+                    LOG.info("{}: not repacked: {}", cand.display(), healthy);
+                    return TableResult.of(cand.display(), TableResult.Status.HEALTHY, healthy).withSizeBefore(cand.totalBytes());
                 }
                 List<String> blockers = blockers(c, t);
                 if (!blockers.isEmpty()) {
@@ -267,6 +286,29 @@ public final class RepackEngine {
     }
 
     /** A prepared table found intact continues from its copy; anything else left behind is cleaned up. */
+    /**
+     * Why the table is not worth repacking, or null when it is: its estimated gain is under
+     * min_gain or under min_gain_ratio of its total size. Without an estimate (no statistics at
+     * all) it is repacked, as before thresholds existed.
+     */
+    private String underThresholds(Candidate cand) {
+        ConnectionConfig cfg = db.config();
+        long gain = cand.wastedBytes();
+        if (gain == Candidate.UNKNOWN || (gain >= cfg.minGainBytes() && gain >= cfg.minGainRatio() * cand.totalBytes())) {
+            return null;
+        }
+        long percent = cand.totalBytes() == 0 ? 0 : Math.round(100.0 * gain / cand.totalBytes());
+        return "estimated gain " + Sizes.human(gain) + " (" + percent + "% of " + Sizes.human(cand.totalBytes())
+                + ") is under min_gain " + Sizes.human(cfg.minGainBytes()) + " or min_gain_ratio "
+                + Math.round(cfg.minGainRatio() * 100) + "%";
+    }
+
+    /** Whether an earlier run left this table prepared or part way: its work is finished whatever its gain. */
+    private static boolean inFlight(Connection c, RepackTable t) throws SQLException {
+        Optional<RepackState.Row> row = RepackState.find(c, t.ref().schema(), t.ref().name());
+        return row.isPresent() && !row.get().status().equals(RepackState.COMPLETE);
+    }
+
     /**
      * Removes what an earlier prepare_repack or interrupted run left of a table that can no longer
      * be repacked: its triggers would otherwise go on logging every write until abort_repack.

@@ -26,6 +26,8 @@ public record TableResult(
         PREPARED,
         /** Not attempted; {@code reason} says why. */
         SKIPPED,
+        /** Not needed: its estimated gain is under min_gain or min_gain_ratio ({@code reason} says which). */
+        HEALTHY,
         /** Attempted and cleaned up (or left for abort_repack, as the reason says). */
         FAILED,
         /** A stop was requested; the table was left clean or, if prepared, prepared. */
@@ -47,7 +49,11 @@ public record TableResult(
     }
 
     public boolean ok() {
-        return status == Status.REPACKED || status == Status.PREPARED || status == Status.ABORTED;
+        return status == Status.REPACKED || status == Status.PREPARED || status == Status.ABORTED || status == Status.HEALTHY;
+    }
+
+    public TableResult withSizeBefore(long size) {
+        return new TableResult(table, status, reason, size, sizeAfter, rowsCopied, rowsReplayed, lockAttempts, lockHeldMs, timingsMs);
     }
 
     public TableResult withSizeAfter(long size, String warning) {

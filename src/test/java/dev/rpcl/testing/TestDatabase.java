@@ -205,7 +205,7 @@ public final class TestDatabase implements AutoCloseable {
                 sslmode = "disable"
                 %8$s
                 """.formatted(home, connection, owner, OWNER_PASSWORD, server.host(), server.port(), name,
-                extraConnectionToml == null ? "" : extraConnectionToml);
+                withoutThresholds(extraConnectionToml == null ? "" : extraConnectionToml));
         try {
             Files.createDirectories(home.resolve("config"));
             Path file = home.resolve("config").resolve(configName + ".toml");
@@ -214,6 +214,21 @@ public final class TestDatabase implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Tests repack small tables: unless a test sets them, min_gain and min_gain_ratio are 0, so
+     * that every selected table is repacked whatever its bloat.
+     */
+    private static String withoutThresholds(String extra) {
+        String out = extra;
+        if (!extra.contains("min_gain =") && !extra.contains("min_gain=")) {
+            out += "\nmin_gain = \"0\"";
+        }
+        if (!extra.contains("min_gain_ratio")) {
+            out += "\nmin_gain_ratio = 0";
+        }
+        return out;
     }
 
     /** pg_dump --schema-only of this database without rpcl's helper schemas, as text. */
