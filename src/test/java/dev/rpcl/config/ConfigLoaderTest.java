@@ -73,6 +73,34 @@ class ConfigLoaderTest {
         assertEquals(Duration.ofSeconds(10), c.checkTime());
         assertTrue(c.analyzeTables());
         assertEquals(DeadlockResolution.NOTHING, c.deadlockResolution());
+        assertEquals(1L << 20, c.minGainBytes());
+        assertEquals(0.2, c.minGainRatio());
+        assertEquals(List.of(), c.excludeTables());
+    }
+
+    @Test
+    void thresholdsTakeSizesAndFractionsOrPercentages() throws IOException {
+        ConnectionConfig c = load("""
+                [connections.a]
+                user = "u"
+                database = "d"
+                min_gain = "64MB"
+                min_gain_ratio = "35%"
+                exclude_tables = ['public.*_old']
+                """).select("a").get(0);
+        assertEquals(64L << 20, c.minGainBytes());
+        assertEquals(0.35, c.minGainRatio(), 1e-9);
+        assertEquals(List.of("public.*_old"), c.excludeTables());
+        c = load("[connections.a]\nuser = \"u\"\ndatabase = \"d\"\nmin_gain = 0\nmin_gain_ratio = 0.5\n").select("a").get(0);
+        assertEquals(0, c.minGainBytes());
+        assertEquals(0.5, c.minGainRatio());
+        RpclException e = assertThrows(RpclException.class,
+                () -> load("[connections.a]\nuser = \"u\"\ndatabase = \"d\"\nmin_gain = \"lots\"\n"));
+        assertTrue(e.getMessage().contains("Bad value 'lots' for connections.a.min_gain") && e.getMessage().contains("\"64MB\""),
+                e.getMessage());
+        e = assertThrows(RpclException.class,
+                () -> load("[connections.a]\nuser = \"u\"\ndatabase = \"d\"\nmin_gain_ratio = \"120%\"\n"));
+        assertTrue(e.getMessage().contains("connections.a.min_gain_ratio") && e.getMessage().contains("from 0 to 1"), e.getMessage());
     }
 
     @Test
