@@ -153,9 +153,39 @@ public final class HelperSchema {
         }
     }
 
+    /**
+     * Other sessions of rpcl (or repcloud) in this database: by their application_name, which
+     * every rpcl session carries, or by a table's advisory lock, which a run holds while it works
+     * on the table. Whatever configuration or machine they come from, dropping the helper
+     * schemas under them would pull their triggers, logs and copies away mid-run.
+     */
+    private static final String LIVE_RUNS = """
+            SELECT a.pid, coalesce(a.application_name, '') AS application_name, a.usename,
+                   coalesce(a.client_addr::text, 'local') AS client
+              FROM pg_catalog.pg_stat_activity a
+             WHERE a.datname = current_database() AND a.pid <> pg_catalog.pg_backend_pid()
+               AND (a.application_name LIKE 'repcloud%%'
+                    OR EXISTS (SELECT 1 FROM pg_catalog.pg_locks l
+                                WHERE l.pid = a.pid AND l.locktype = 'advisory' AND l.classid = %d))
+             ORDER BY a.pid
+            """.formatted(RepackTable.ADVISORY_CLASS);
+
     public static Outcome drop(Database db) {
         String conn = db.config().name();
         try (Connection c = db.connect()) {
+            List<String> live = new ArrayList<>();
+            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(LIVE_RUNS)) {
+                while (rs.next()) {
+                    live.add("pid " + rs.getInt("pid") + " '" + rs.getString("application_name") + "' of user "
+                            + rs.getString("usename") + " from " + rs.getString("client"));
+                }
+            }
+            if (!live.isEmpty()) {
+                throw RpclException.failed("Refusing to drop the helper schemas in database " + db.config().database()
+                        + ": rpcl is working in it (" + String.join("; ", live) + "), perhaps with another configuration."
+                        + " Stop that run first (stop_repack, stop_prepare or stop_replay with its --config), then run"
+                        + " drop_schema again.");
+            }
             if (present(c).isEmpty()) {
                 LOG.warn("No helper schemas in database {} (connection {}); nothing to drop", db.config().database(), conn);
                 return new Outcome(conn, false, "There are no helper schemas in database " + db.config().database()

@@ -68,7 +68,15 @@ public final class RepackEngine {
             ConnectionConfig cfg = db.config();
             TableSelector.Selection sel = new TableSelector.Selection(cfg.schemas(), cfg.tables(), cfg.excludeSchemas(),
                     cfg.excludeTables());
-            List<String> missing = TableSelector.missing(c, sel);
+            List<String> missing = new ArrayList<>();
+            for (String m : TableSelector.missing(c, sel)) {
+                // A prepared table the application renamed or dropped since is not a typo: cleanUpMoved reports it.
+                int dot = m.indexOf('.');
+                if (!(m.startsWith("table ") && dot > 0
+                        && RepackState.find(c, m.substring("table ".length(), dot), m.substring(dot + 1)).isPresent())) {
+                    missing.add(m);
+                }
+            }
             if (!missing.isEmpty()) {
                 throw RpclException.badInput("Connection " + cfg.name() + " names what database " + cfg.database()
                         + " does not have: " + String.join(", ", missing) + ". Correct schemas and tables in the"
@@ -99,8 +107,9 @@ public final class RepackEngine {
 
     /** prepare_repack: every candidate copied, indexed and caught up, left 'prepared' for the swap. */
     public RepackReport prepareTables() {
+        List<Candidate> candidates = checked(candidates());
         List<TableResult> results = new ArrayList<>(maintenance().cleanUpMoved());
-        for (Candidate cand : announce(checked(candidates()))) {
+        for (Candidate cand : announce(candidates)) {
             if (stop.getAsBoolean()) {
                 results.add(TableResult.of(cand.display(), TableResult.Status.STOPPED, "not started: a stop was requested"));
                 continue;

@@ -77,7 +77,10 @@ public record RepackTable(TableRef ref, List<String> keyColumns) {
     }
 
     /** A key for pg_try_advisory_lock: 'rpcl' in the high half, the table's OID in the low half. */
+    /** The high half of every table's advisory key ("rpcl"); pg_locks shows it as classid. */
+    static final long ADVISORY_CLASS = 0x7270636CL;
+
     public long advisoryKey() {
-        return (0x7270636CL << 32) | ref.oid();
+        return (ADVISORY_CLASS << 32) | ref.oid();
     }
 }

@@ -148,6 +148,33 @@ class HelperSchemaCommandsTest {
         assertEquals("1", db.scalar("SELECT count(*) FROM sch_repdrop.invoices"));
     }
 
+    /**
+     * Another configuration's run, on this machine or another, has no pid file here: its sessions
+     * in the database give it away, by application_name (a replay daemon between rounds) or by a
+     * table's advisory lock (a run whose session set another application_name).
+     */
+    @Test
+    void dropSchemaRefusesWhileAnotherConfigurationsRunIsConnectedToTheDatabase() throws Exception {
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        try (java.sql.Connection daemon = db.ownerConnection()) {
+            try (var st = daemon.createStatement()) {
+                st.execute("SET application_name = 'repcloud - Table: public.orders [replay]'");
+            }
+            String line = oneErrorLine(CliRun.run(home, "drop_schema"), 1);
+            assertTrue(line.contains("rpcl is working in it (pid ") && line.contains("'repcloud - Table: public.orders [replay]'")
+                    && line.contains("stop_replay"), line);
+            assertEquals("3", helperSchemaCount());
+        }
+        try (java.sql.Connection run = db.ownerConnection(); var st = run.createStatement()) {
+            st.execute("SELECT pg_advisory_lock((x'7270636c'::bigint << 32) | 12345)");
+            String line = oneErrorLine(CliRun.run(home, "drop_schema"), 1);
+            assertTrue(line.contains("rpcl is working in it"), line);
+        }
+        CliRun run = CliRun.run(home, "drop_schema");
+        assertEquals(0, run.exitCode(), run::toString);
+        assertEquals("0", helperSchemaCount());
+    }
+
     @Test
     void dropSchemaRefusesWhileAPidFileNamesALiveProcessAndWorksOnceItIsStale() throws Exception {
         assertEquals(0, CliRun.run(home, "create_schema").exitCode());
