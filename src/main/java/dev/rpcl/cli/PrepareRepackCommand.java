@@ -5,12 +5,18 @@ import dev.rpcl.engine.RepackEngine;
 import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 @Command(name = "prepare_repack", description = "Prepare the tables (copy, indexes, catch-up) and stop before the swap.")
 final class PrepareRepackCommand extends RpclCommand {
+    @Option(names = "--dry-run", description = "Show what would be done, as the plan command does, and change nothing.")
+    boolean dryRun;
 
     @Override
     public Integer call() {
+        if (dryRun) {
+            return PlanCommand.printPlans(this);
+        }
         OptionalInt launched = BackgroundMode.detach(this, PidFile.Kind.PREPARE, "Prepare repack process started.",
                 (c, db) -> EngineRun.checkTableConfiguration(this, c, db), PidFile.Kind.REPLAY);
         if (launched.isPresent()) {

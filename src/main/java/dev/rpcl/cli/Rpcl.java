@@ -22,6 +22,7 @@ import picocli.CommandLine.ScopeType;
         synopsisSubcommandLabel = "COMMAND",
         subcommands = {
                 ShowConnectionsCommand.class,
+                PlanCommand.class,
                 CreateSchemaCommand.class,
                 DropSchemaCommand.class,
                 RepackTablesCommand.class,

@@ -63,8 +63,14 @@ public final class RepackEngine {
 
     /** The configured tables, qualifying or not (with the reason), largest estimated waste first. */
     public List<Candidate> candidates() {
+        return candidates(true);
+    }
+
+    private List<Candidate> candidates(boolean needHelperSchemas) {
         try (Connection c = db.connect()) {
-            HelperSchema.requirePresent(c, db);
+            if (needHelperSchemas) {
+                HelperSchema.requirePresent(c, db);
+            }
             ConnectionConfig cfg = db.config();
             TableSelector.Selection sel = new TableSelector.Selection(cfg.schemas(), cfg.tables(), cfg.excludeSchemas(),
                     cfg.excludeTables());
@@ -72,7 +78,7 @@ public final class RepackEngine {
             for (String m : TableSelector.missing(c, sel)) {
                 // A prepared table the application renamed or dropped since is not a typo: cleanUpMoved reports it.
                 int dot = m.indexOf('.');
-                if (!(m.startsWith("table ") && dot > 0
+                if (!(m.startsWith("table ") && dot > 0 && HelperSchema.exists(c)
                         && RepackState.find(c, m.substring("table ".length(), dot), m.substring(dot + 1)).isPresent())) {
                     missing.add(m);
                 }
@@ -86,6 +92,122 @@ public final class RepackEngine {
         } catch (SQLException e) {
             throw failure("Cannot list the tables to repack", e);
         }
+    }
+
+    /** Heap, indexes and TOAST of a table, and the server's wal_level. */
+    private static final String PLAN_SIZES = """
+            SELECT pg_catalog.pg_relation_size(c.oid) AS heap, pg_catalog.pg_indexes_size(c.oid) AS indexes,
+                   coalesce(pg_catalog.pg_total_relation_size(NULLIF(c.reltoastrelid, 0)), 0) AS toast,
+                   current_setting('wal_level') AS wal_level
+              FROM pg_catalog.pg_class c WHERE c.oid = ?
+            """;
+
+    /** Other sessions holding (or waiting for) a lock on the table now. */
+    private static final String LOCKED_BY = """
+            SELECT l.pid, l.mode, l.granted, coalesce(a.state, '') AS state, coalesce(a.application_name, '') AS application_name,
+                   coalesce(extract(epoch FROM now() - a.xact_start)::bigint, 0) AS xact_seconds
+              FROM pg_catalog.pg_locks l
+              LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+             WHERE l.locktype = 'relation' AND l.relation = ? AND l.pid <> pg_catalog.pg_backend_pid()
+               AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+             ORDER BY l.granted DESC, l.pid
+            """;
+
+    /** Columns that may hold a table's OID, which the swap retires. */
+    private static final String OID_COLUMNS = """
+            SELECT n.nspname || '.' || c.relname || '.' || a.attname || ' (' || pg_catalog.format_type(a.atttypid, NULL) || ')'
+              FROM pg_catalog.pg_attribute a
+              JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE a.atttypid IN ('pg_catalog.regclass'::pg_catalog.regtype, 'pg_catalog.oid'::pg_catalog.regtype,
+                                  'pg_catalog.regclass[]'::pg_catalog.regtype, 'pg_catalog.oid[]'::pg_catalog.regtype)
+               AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p')
+               AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'sch_repcloud', 'sch_repnew', 'sch_repdrop')
+               AND n.nspname !~ '^pg_'
+             ORDER BY 1
+            """;
+
+    /**
+     * plan, and --dry-run of repack_tables and prepare_repack: what repack_tables would do with
+     * each selected table now, in its order, and what it would cost. Reads only, and needs no
+     * helper schema: it can be run before create_schema.
+     */
+    public Plan plan() {
+        List<Candidate> candidates = candidates(false);
+        try (Connection c = db.connect()) {
+            opts.customizer().check(c, candidates.stream().filter(Candidate::qualifies).toList());
+            boolean helpers = HelperSchema.exists(c);
+            String walLevel = "replica";
+            List<Plan.Entry> entries = new ArrayList<>();
+            for (Candidate cand : candidates) {
+                RepackTable t = RepackTable.of(cand.oid(), cand.schema(), cand.name(), cand.keyColumns());
+                CatalogSizes sizes = sizes(c, cand.oid());
+                walLevel = sizes.walLevel();
+                Plan.Action action;
+                String reason = null;
+                if (!cand.qualifies()) {
+                    action = Plan.Action.SKIP;
+                    reason = cand.skipReason();
+                } else if (helpers && inFlight(c, t)) {
+                    action = Plan.Action.RESUME;
+                    reason = "left by an earlier run (" + RepackState.find(c, cand.schema(), cand.name()).map(r -> r.status()
+                            + " at step '" + r.step().dbValue() + "'").orElse("") + "): caught up and swapped";
+                } else if ((reason = underThresholds(cand)) != null) {
+                    action = Plan.Action.HEALTHY;
+                } else {
+                    List<String> blockers = blockers(c, t);
+                    action = blockers.isEmpty() ? Plan.Action.REPACK : Plan.Action.SKIP;
+                    reason = blockers.isEmpty() ? null : String.join("; ", blockers);
+                }
+                long heapAfter = cand.wastedBytes() == Candidate.UNKNOWN ? sizes.heap() : Math.max(0, sizes.heap() - cand.wastedBytes());
+                long indexesAfter = sizes.heap() == 0 ? sizes.indexes() : Math.round((double) sizes.indexes() * heapAfter / sizes.heap());
+                long after = heapAfter + indexesAfter + sizes.toast();
+                long peak = after * ("minimal".equals(sizes.walLevel()) ? 1 : 2);
+                boolean works = action == Plan.Action.REPACK || action == Plan.Action.RESUME;
+                entries.add(new Plan.Entry(cand.display(), action, reason, cand.keySource(), cand.totalBytes(),
+                        cand.wastedBytes() == Candidate.UNKNOWN ? Candidate.UNKNOWN : cand.totalBytes() - after,
+                        works ? after : cand.totalBytes(), works ? peak : 0, works ? lockedBy(c, cand.oid()) : List.of()));
+            }
+            List<String> oidColumns = new ArrayList<>();
+            try (var st = c.createStatement(); var rs = st.executeQuery(OID_COLUMNS)) {
+                while (rs.next()) {
+                    oidColumns.add(rs.getString(1));
+                }
+            }
+            return new Plan(db.config().name(), db.config().database(), walLevel, entries, oidColumns);
+        } catch (SQLException e) {
+            throw failure("Cannot plan the repack", e);
+        }
+    }
+
+    private record CatalogSizes(long heap, long indexes, long toast, String walLevel) {
+    }
+
+    private static CatalogSizes sizes(Connection c, long oid) throws SQLException {
+        try (var ps = c.prepareStatement(PLAN_SIZES)) {
+            ps.setLong(1, oid);
+            try (var rs = ps.executeQuery()) {
+                rs.next();
+                return new CatalogSizes(rs.getLong("heap"), rs.getLong("indexes"), rs.getLong("toast"), rs.getString("wal_level"));
+            }
+        }
+    }
+
+    private static List<String> lockedBy(Connection c, long oid) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (var ps = c.prepareStatement(LOCKED_BY)) {
+            ps.setLong(1, oid);
+            try (var rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String who = "pid " + rs.getInt("pid") + (rs.getString("application_name").isEmpty() ? ""
+                            : " (" + rs.getString("application_name") + ")");
+                    out.add(who + (rs.getBoolean("granted") ? " holds " : " waits for ") + rs.getString("mode")
+                            + (rs.getString("state").isEmpty() ? "" : ", " + rs.getString("state"))
+                            + (rs.getLong("xact_seconds") > 0 ? ", its transaction open " + rs.getLong("xact_seconds") + " s" : ""));
+                }
+            }
+        }
+        return out;
     }
 
     /** repack_tables: every candidate copied, replayed and swapped one by one, then finished. */
