@@ -58,7 +58,8 @@ final class BackgroundMode {
         if (Background.isDetachedChild(cmd.root.env())) {
             return OptionalInt.empty();
         }
-        boolean foreground = Background.staysInForeground(cmd.debug(), config.logging().toConsole(), cmd.root.env());
+        boolean foreground = cmd.root.foreground || cmd.root.json
+                || Background.staysInForeground(cmd.debug(), config.logging().toConsole(), cmd.root.env());
         if (!foreground) {
             // Before anything is stopped or started: a refusal leaves everything as it was.
             preflight(cmd, check);

@@ -7,6 +7,7 @@ import dev.rpcl.engine.RepackEngine;
 import dev.rpcl.engine.RepackOptions;
 import dev.rpcl.engine.TableConfCustomizer;
 import dev.rpcl.engine.RepackReport;
+import dev.rpcl.engine.TableResult;
 import java.util.function.Function;
 
 /**
@@ -32,9 +33,21 @@ final class EngineRun {
         new RepackEngine(db, options(cmd, c), () -> false).checkTableConfiguration();
     }
 
+    /** Each table that did not go well, one line on standard error: what a cron mail or a script needs to see. */
+    private static void problems(RpclCommand cmd, RepackReport report) {
+        for (TableResult r : report.tables()) {
+            if (!r.ok()) {
+                cmd.err().println("rpcl: " + r.status().name().toLowerCase(java.util.Locale.ROOT) + ": " + r.table()
+                        + " (connection " + report.connection() + "): " + (r.reason() == null ? "" : r.reason()));
+            }
+        }
+        cmd.err().flush();
+    }
+
     static int run(RpclCommand cmd, String command, StopSignal stop, Function<RepackEngine, RepackReport> action) {
         RunNotice notice = new RunNotice(cmd.config(), command);
         boolean allOk = true;
+        java.util.List<Object> reports = new java.util.ArrayList<>();
         try {
             // A mistake in the second connection's table_conf must not be found after the first
             // connection was repacked. The first one's engine checks its own before any work.
@@ -46,8 +59,13 @@ final class EngineRun {
             for (ConnectionConfig c : cmd.connections()) {
                 try (Database db = new Database(c, RepackEngine.POOL_SIZE)) {
                     RepackReport report = action.apply(new RepackEngine(db, options(cmd, c), stop));
-                    ReportTable.print(cmd.out(), report);
+                    if (cmd.root.json) {
+                        reports.add(JsonOutput.report(report));
+                    } else if (!cmd.root.quiet) {
+                        ReportTable.print(cmd.out(), report);
+                    }
                     cmd.out().flush();
+                    problems(cmd, report);
                     notice.add(db, report);
                     allOk &= report.allOk();
                 }
@@ -58,6 +76,13 @@ final class EngineRun {
         }
         int code = allOk ? ExitCode.OK : ExitCode.PARTIAL;
         notice.finished(code, stop);
+        if (cmd.root.json) {
+            var doc = JsonOutput.document(command);
+            doc.put("exit_code", code);
+            doc.put("stopped", stop.requested());
+            doc.put("connections", reports);
+            cmd.out().println(JsonOutput.write(doc));
+        }
         return code;
     }
 }

@@ -21,11 +21,22 @@ final class PlanCommand extends RpclCommand {
 
     /** plan, and --dry-run of repack_tables and prepare_repack: each selected connection's plan. */
     static int printPlans(RpclCommand cmd) {
+        List<Object> plans = new ArrayList<>();
         for (ConnectionConfig c : cmd.connections()) {
             try (Database db = new Database(c, 1)) {
-                print(cmd.out(), new RepackEngine(db, EngineRun.options(cmd, c), () -> false).plan());
-                cmd.out().flush();
+                Plan plan = new RepackEngine(db, EngineRun.options(cmd, c), () -> false).plan();
+                if (cmd.root.json) {
+                    plans.add(JsonOutput.plan(plan));
+                } else {
+                    print(cmd.out(), plan);
+                    cmd.out().flush();
+                }
             }
+        }
+        if (cmd.root.json) {
+            var doc = JsonOutput.document("plan");
+            doc.put("connections", plans);
+            cmd.out().println(JsonOutput.write(doc));
         }
         return ExitCode.OK;
     }

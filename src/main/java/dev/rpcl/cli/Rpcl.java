@@ -47,6 +47,19 @@ public final class Rpcl implements Runnable {
             description = "Stay in the foreground, log at debug level to the console and the log file, show stack traces.")
     boolean debug;
 
+    @Option(names = "--foreground", scope = ScopeType.INHERIT,
+            description = "Stay in the foreground and return the run's exit code (as RPCL_FOREGROUND=1 does): for cron and scripts.")
+    boolean foreground;
+
+    @Option(names = "--quiet", scope = ScopeType.INHERIT,
+            description = "Print nothing on success; only problems, one line per table on standard error. For cron.")
+    boolean quiet;
+
+    @Option(names = "--json", scope = ScopeType.INHERIT,
+            description = "Print the result as one JSON document (plan, show_connections, repack_tables, prepare_repack;"
+                    + " implies --foreground).")
+    boolean json;
+
     @Option(names = "--start-replay", scope = ScopeType.INHERIT,
             description = "prepare_repack only: start replay_data as soon as the preparation is done.")
     boolean startReplay;
@@ -83,7 +96,15 @@ public final class Rpcl implements Runnable {
         cl.setErr(err);
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             reportError(e, root.debug, commandLine.getErr());
-            return ExitCode.of(e);
+            int code = ExitCode.of(e);
+            if (root.json) {
+                // A script reading standard output gets a document whatever happened.
+                var doc = JsonOutput.document(commandLine.getCommandName());
+                doc.put("exit_code", code);
+                doc.put("error", e instanceof RpclException ? e.getMessage() : String.valueOf(e));
+                commandLine.getOut().println(JsonOutput.write(doc));
+            }
+            return code;
         });
         cl.setParameterExceptionHandler((e, args1) -> {
             PrintWriter w = e.getCommandLine().getErr();

@@ -1,7 +1,9 @@
 package dev.rpcl.cli;
 
 import dev.rpcl.config.ConnectionConfig;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
 
@@ -10,6 +12,19 @@ final class ShowConnectionsCommand extends RpclCommand {
 
     @Override
     public Integer call() {
+        if (root.json) {
+            List<Object> conns = new ArrayList<>();
+            for (ConnectionConfig c : connections()) {
+                Map<String, Object> conn = new LinkedHashMap<>();
+                conn.put("connection", c.name());
+                conn.put("parameters", c.describe());
+                conns.add(conn);
+            }
+            Map<String, Object> doc = JsonOutput.document("show_connections");
+            doc.put("connections", conns);
+            out().println(JsonOutput.write(doc));
+            return ExitCode.OK;
+        }
         for (ConnectionConfig c : connections()) {
             Map<String, String> rows = new LinkedHashMap<>();
             rows.put("Parameter", "Value");

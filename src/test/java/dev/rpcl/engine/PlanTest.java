@@ -9,7 +9,6 @@ import dev.rpcl.testing.TestDatabase;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
-import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -88,18 +87,26 @@ class PlanTest {
         assertTrue(line(dryRun, "shop.orders").contains("repack"), dryRun::toString);
         assertEquals("0", db.scalar("SELECT count(*) FROM sch_repcloud.t_table_repack"), "--dry-run started nothing");
 
+        CliRun json = CliRun.run(home, "plan", "--json");
+        assertEquals(0, json.exitCode(), json::toString);
+        com.fasterxml.jackson.databind.JsonNode doc = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out());
+        assertEquals("rpcl/1", doc.get("format").asText());
+        com.fasterxml.jackson.databind.JsonNode tables = doc.get("connections").get(0).get("tables");
+        java.util.Map<String, String> planned = new java.util.HashMap<>();
+        tables.forEach(t -> planned.put(t.get("table").asText(), t.get("action").asText()));
+        assertEquals(java.util.Map.of("shop.orders", "repack", "shop.customers", "healthy", "shop.history", "skip", "shop.audit", "skip"),
+                planned);
+        assertTrue(tables.get(0).get("peak_extra_disk_bytes").asLong() > 0 && tables.get(0).get("position").asInt() == 1, json::toString);
+
         String ordersOid = db.scalar("SELECT 'shop.orders'::regclass::oid");
-        CliRun run = CliRun.run(home, "repack_tables");
-        for (String table : List.of("shop.orders", "shop.customers", "shop.history")) {
-            String planned = line(plan, table);
-            String done = line(run, table);
-            String action = switch (planned.trim().split("\\s+")[2]) {
-                case "repack" -> "repacked";
-                case "healthy" -> "healthy";
-                default -> "skipped";
-            };
-            assertEquals(action, done.trim().split("\\s+")[1], () -> table + " planned as\n" + planned + "\nbut the run said\n" + done);
-        }
+        CliRun run = CliRun.run(home, "repack_tables", "--json");
+        com.fasterxml.jackson.databind.JsonNode result = new com.fasterxml.jackson.databind.ObjectMapper().readTree(run.out());
+        assertEquals(run.exitCode(), result.get("exit_code").asInt());
+        java.util.Map<String, String> done = new java.util.HashMap<>();
+        result.get("connections").get(0).get("tables").forEach(t -> done.put(t.get("table").asText(), t.get("status").asText()));
+        assertEquals(java.util.Map.of("shop.orders", "repacked", "shop.customers", "healthy", "shop.history", "skipped",
+                "shop.audit", "skipped"), done, "the run did what the plan said");
+        assertTrue(run.err().contains("rpcl: skipped: shop.history (connection main): it has no primary key"), run::toString);
         assertTrue(!ordersOid.equals(db.scalar("SELECT 'shop.orders'::regclass::oid")));
     }
 }

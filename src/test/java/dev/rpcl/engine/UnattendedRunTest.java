@@ -110,6 +110,24 @@ class UnattendedRunTest {
     }
 
     @Test
+    void quietPrintsNothingWhenAllWentWellAndOneLinePerProblemOnStandardError() {
+        db.writeConfig(home, "default", "main", "tables = ['unat.bloated']\ncheck_time = \"0\"");
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        CliRun ok = CliRun.run(home, "repack_tables", "--quiet");
+        assertEquals(0, ok.exitCode(), ok::toString);
+        assertEquals("", ok.out().strip(), ok::toString);
+        assertEquals("", ok.err().strip(), ok::toString);
+
+        db.writeConfig(home, "default", "main", "tables = ['unat.bloated', 'unat.no_key']\ncheck_time = \"0\"");
+        CliRun partial = CliRun.run(home, "repack_tables", "--quiet");
+        assertEquals(3, partial.exitCode(), partial::toString);
+        assertEquals("", partial.out().strip(), partial::toString);
+        assertEquals(java.util.List.of("rpcl: skipped: unat.no_key (connection main): it has no primary key and no unique, valid,"
+                + " non-partial index on NOT NULL columns to identify its rows; add a primary key to repack it"),
+                partial.err().lines().toList());
+    }
+
+    @Test
     void aPreparedTableIsSwappedWhateverTheThresholdsSay() {
         db.execute("CREATE TABLE unat.prepared (id int PRIMARY KEY, v text)",
                 "INSERT INTO unat.prepared SELECT g, md5(g::text) FROM generate_series(1, 2000) g", "ANALYZE unat.prepared");
