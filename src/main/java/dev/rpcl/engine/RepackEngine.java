@@ -102,17 +102,6 @@ public final class RepackEngine {
               FROM pg_catalog.pg_class c WHERE c.oid = ?
             """;
 
-    /** Other sessions holding (or waiting for) a lock on the table now. */
-    private static final String LOCKED_BY = """
-            SELECT l.pid, l.mode, l.granted, coalesce(a.state, '') AS state, coalesce(a.application_name, '') AS application_name,
-                   coalesce(extract(epoch FROM now() - a.xact_start)::bigint, 0) AS xact_seconds
-              FROM pg_catalog.pg_locks l
-              LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
-             WHERE l.locktype = 'relation' AND l.relation = ? AND l.pid <> pg_catalog.pg_backend_pid()
-               AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
-             ORDER BY l.granted DESC, l.pid
-            """;
-
     /** Columns that may hold a table's OID, which the swap retires. */
     private static final String OID_COLUMNS = """
             SELECT n.nspname || '.' || c.relname || '.' || a.attname || ' (' || pg_catalog.format_type(a.atttypid, NULL) || ')'
@@ -166,7 +155,7 @@ public final class RepackEngine {
                 boolean works = action == Plan.Action.REPACK || action == Plan.Action.RESUME;
                 entries.add(new Plan.Entry(cand.display(), action, reason, cand.keySource(), cand.totalBytes(),
                         cand.wastedBytes() == Candidate.UNKNOWN ? Candidate.UNKNOWN : cand.totalBytes() - after,
-                        works ? after : cand.totalBytes(), works ? peak : 0, works ? lockedBy(c, cand.oid()) : List.of()));
+                        works ? after : cand.totalBytes(), works ? peak : 0, works ? LockHolders.of(c, cand.oid()) : List.of()));
             }
             List<String> oidColumns = new ArrayList<>();
             try (var st = c.createStatement(); var rs = st.executeQuery(OID_COLUMNS)) {
@@ -191,23 +180,6 @@ public final class RepackEngine {
                 return new CatalogSizes(rs.getLong("heap"), rs.getLong("indexes"), rs.getLong("toast"), rs.getString("wal_level"));
             }
         }
-    }
-
-    private static List<String> lockedBy(Connection c, long oid) throws SQLException {
-        List<String> out = new ArrayList<>();
-        try (var ps = c.prepareStatement(LOCKED_BY)) {
-            ps.setLong(1, oid);
-            try (var rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    String who = "pid " + rs.getInt("pid") + (rs.getString("application_name").isEmpty() ? ""
-                            : " (" + rs.getString("application_name") + ")");
-                    out.add(who + (rs.getBoolean("granted") ? " holds " : " waits for ") + rs.getString("mode")
-                            + (rs.getString("state").isEmpty() ? "" : ", " + rs.getString("state"))
-                            + (rs.getLong("xact_seconds") > 0 ? ", its transaction open " + rs.getLong("xact_seconds") + " s" : ""));
-                }
-            }
-        }
-        return out;
     }
 
     /** repack_tables: every candidate copied, replayed and swapped one by one, then finished. */

@@ -220,7 +220,7 @@ final class SwapPhase {
             if (SqlStates.LOCK_NOT_AVAILABLE.equals(state) || SqlStates.DEADLOCK_DETECTED.equals(state)) {
                 long waitMs = ((locked == 0 ? System.nanoTime() : locked) - start) / 1_000_000;
                 return new Attempt(false, waitMs, 0, 0, 0, locked == 0
-                        ? "lock on " + t.display() + " not obtained within lock_timeout"
+                        ? "lock on " + t.display() + " not obtained in time"
                         : "a table or view linked to it stayed locked (" + Database.rootMessage(e) + ")");
             }
             throw e;

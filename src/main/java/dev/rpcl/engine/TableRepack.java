@@ -3,10 +3,10 @@ package dev.rpcl.engine;
 import dev.rpcl.RpclException;
 import dev.rpcl.config.ConnectionConfig;
 import dev.rpcl.db.Database;
-import dev.rpcl.db.SqlStates;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -203,30 +203,42 @@ final class TableRepack {
 
     /** CREATE TRIGGER waits for every writer of the table: bounded by lock_timeout, retried. */
     private void createTriggers(Connection c) throws SQLException {
-        for (int attempt = 1; ; attempt++) {
+        LockRetry retry = new LockRetry(cfg.lockTimeout(), opts.maxSwapAttempts());
+        while (true) {
+            Duration timeout = retry.next();
+            long start = System.nanoTime();
             c.setAutoCommit(false);
             try (Statement st = c.createStatement()) {
-                AppLock.settings(st, cfg.lockTimeout().toMillis());
+                AppLock.settings(st, timeout.toMillis());
                 ChangeLog.createTriggers(c, t, partition);
                 c.commit();
                 return;
             } catch (SQLException e) {
                 c.rollback();
-                if (!SqlStates.is(e, SqlStates.LOCK_NOT_AVAILABLE) && !SqlStates.is(e, SqlStates.DEADLOCK_DETECTED)) {
+                if (!LockRetry.isLockFailure(e)) {
                     throw e;
                 }
-                if (attempt >= opts.maxSwapAttempts()) {
+                c.setAutoCommit(true);
+                String heldBy = heldBy(c);
+                if (retry.gaveUp((System.nanoTime() - start) / 1_000_000)) {
                     throw RpclException.failed("Cannot create the change log triggers on " + t.display() + ": its writers"
-                            + " kept it locked through " + attempt + " attempts of lock_timeout " + cfg.lockTimeout().toMillis()
-                            + " ms. Retry at a quieter time or raise lock_timeout.");
+                            + " kept it locked through " + retry.attempts() + " attempts that waited " + retry.waitedMs()
+                            + " ms in all (lock_timeout " + cfg.lockTimeout().toMillis() + " ms)" + heldBy
+                            + ". Retry at a quieter time or raise lock_timeout.");
                 }
-                LOG.info("{}: creating the triggers waits for the table's writers; attempt {} timed out after {} ms, retrying",
-                        t.display(), attempt, cfg.lockTimeout().toMillis());
-                backoff(attempt);
+                LOG.info("{}: creating the triggers waits for the table's sessions; attempt {} gave up after {} ms, retrying{}",
+                        t.display(), retry.attempts(), timeout.toMillis(), heldBy);
+                pause(retry.pause());
             } finally {
                 c.setAutoCommit(true);
             }
         }
+    }
+
+    /** "; held by pid ..." naming the sessions that hold a lock on the table now, or "". */
+    private String heldBy(Connection c) throws SQLException {
+        List<String> holders = LockHolders.of(c, t.ref().oid());
+        return holders.isEmpty() ? "" : "; held by " + String.join("; ", holders);
     }
 
     /** How many counts of the backlog back a catch-up compares with, to tell whether it gains. */
@@ -289,6 +301,7 @@ final class TableRepack {
         Readiness.Rounds rounds = new Readiness.Rounds(opts.maxCatchUpRounds(), Readiness.limit(cfg));
         int swapPid = backendPid(c);
         String lastProblem = null;
+        LockRetry retry = new LockRetry(cfg.lockTimeout(), opts.maxSwapAttempts());
         while (true) {
             checkStop();
             Database.setApplicationName(c, t.display(), Step.REPLAY.dbValue());
@@ -314,7 +327,7 @@ final class TableRepack {
             SwapPhase.Attempt a;
             try (BlockerResolver watcher = BlockerResolver.watch(db, cfg.deadlockResolution(), t.display(), swapPid,
                     cfg.lockTimeout())) {
-                a = SwapPhase.attempt(c, t, replayer, fingerprint, opts.carriers(), cfg.lockTimeout(), lockAttempts);
+                a = SwapPhase.attempt(c, t, replayer, fingerprint, opts.carriers(), retry.next(), lockAttempts);
             }
             rowsReplayed += a.replayedAhead();
             if (a.swapped()) {
@@ -327,22 +340,25 @@ final class TableRepack {
                         t.display(), lockAttempts, a.waitMs(), a.heldMs(), a.replayedRows());
                 return;
             }
-            lastProblem = a.lockProblem();
+            boolean spent = retry.gaveUp(a.waitMs());
+            lastProblem = a.lockProblem() + heldBy(c);
             RepackState.step(c, t, Step.SWAP_ABORTED);
-            LOG.warn("{}: swap attempt {} of {} gave up after waiting {} ms: {}", t.display(), lockAttempts,
-                    opts.maxSwapAttempts(), a.waitMs(), a.lockProblem());
-            if (lockAttempts >= opts.maxSwapAttempts()) {
-                throw RpclException.failed("Cannot swap " + t.display() + ": " + lastProblem + " in " + lockAttempts
-                        + " attempts (lock_timeout " + cfg.lockTimeout().toMillis() + " ms). Another session holds a lock on it;"
-                        + " retry when it is idle, raise lock_timeout, or set deadlock_resolution.");
+            LOG.warn("{}: swap attempt {} gave up after waiting {} ms of the {} ms it allowed itself ({} of {} ms of lock"
+                    + " waits used): {}", t.display(), lockAttempts, a.waitMs(), retry.current().toMillis(), retry.waitedMs(),
+                    retry.budgetMs(), lastProblem);
+            if (spent) {
+                throw RpclException.failed("Cannot swap " + t.display() + ": " + lastProblem + ", in " + lockAttempts
+                        + " attempts that waited " + retry.waitedMs() + " ms in all (lock_timeout "
+                        + cfg.lockTimeout().toMillis() + " ms). Retry when the table is idle, raise lock_timeout, or set"
+                        + " deadlock_resolution.");
             }
-            backoff(lockAttempts);
+            pause(retry.pause());
         }
     }
 
-    /** Waits a little longer after each failed attempt, replaying meanwhile would only be one batch. */
-    private void backoff(int attempt) {
-        long ms = Math.min(30_000, Math.max(100, cfg.lockTimeout().toMillis()) * attempt);
+    /** Sleeps between lock attempts, a stop request ending the wait. */
+    private void pause(Duration d) {
+        long ms = d.toMillis();
         long until = System.nanoTime() + ms * 1_000_000;
         while (System.nanoTime() < until) {
             checkStop();

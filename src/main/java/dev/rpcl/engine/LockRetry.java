@@ -1,0 +1,67 @@
+package dev.rpcl.engine;
+
+import dev.rpcl.db.SqlStates;
+import java.sql.SQLException;
+import java.time.Duration;
+
+/**
+ * The retry policy of a step that must take a lock the application's sessions may hold
+ * (creating the triggers, the swap): a lock request that waits makes every later query on the
+ * table queue behind it, so the first attempts are short, 50 ms, then twice as long each time up
+ * to lock_timeout, with a pause of twice the attempt's wait in between. The step gives up when its
+ * attempts have waited, in all, as long as {@code maxAttempts} attempts of lock_timeout would
+ * have: as patient as before, with shorter queues.
+ */
+final class LockRetry {
+    static final long FIRST_ATTEMPT_MS = 50;
+
+    private final Duration lockTimeout;
+    private final long budgetMs;
+    private int attempts;
+    private long waitedMs;
+
+    LockRetry(Duration lockTimeout, int maxAttempts) {
+        this.lockTimeout = lockTimeout;
+        this.budgetMs = maxAttempts * lockTimeout.toMillis();
+    }
+
+    /** Whether an exception is a lock not obtained in time (or a deadlock the server broke): worth another attempt. */
+    static boolean isLockFailure(SQLException e) {
+        return SqlStates.is(e, SqlStates.LOCK_NOT_AVAILABLE) || SqlStates.is(e, SqlStates.DEADLOCK_DETECTED);
+    }
+
+    /** How long the next attempt may wait for its lock; counts the attempt. */
+    Duration next() {
+        attempts++;
+        return current();
+    }
+
+    /** How long the current attempt may wait. */
+    Duration current() {
+        long ms = FIRST_ATTEMPT_MS << Math.min(20, Math.max(0, attempts - 1));
+        return Duration.ofMillis(Math.max(1, Math.min(lockTimeout.toMillis(), ms)));
+    }
+
+    /** Records that the current attempt gave up after waiting {@code ms}; true when the budget is spent. */
+    boolean gaveUp(long ms) {
+        waitedMs += ms;
+        return waitedMs >= budgetMs;
+    }
+
+    /** The pause before the next attempt: time for the blocker to finish. */
+    Duration pause() {
+        return Duration.ofMillis(Math.min(30_000, Math.max(100, current().toMillis() * 2)));
+    }
+
+    int attempts() {
+        return attempts;
+    }
+
+    long waitedMs() {
+        return waitedMs;
+    }
+
+    long budgetMs() {
+        return budgetMs;
+    }
+}
