@@ -33,6 +33,7 @@ public final class TableSelector {
                 SELECT c.oid, n.nspname, c.relname, c.relispartition, c.relhassubclass, c.relowner,
                        c.relrowsecurity AND c.relforcerowsecurity AS forced_rls,
                        pg_catalog.pg_relation_size(c.oid) / current_setting('block_size')::int AS relpages,
+                       coalesce(pg_catalog.pg_relation_size(NULLIF(c.reltoastrelid, 0)), 0) AS toast_bytes,
                        CASE WHEN s.n_live_tup > 0 OR s.n_dead_tup > 0 THEN s.n_live_tup::float8
                             ELSE c.reltuples::float8 END AS reltuples,
                        coalesce(s.n_live_tup, 0) AS n_live, coalesce(s.n_dead_tup, 0) AS n_dead,
@@ -64,7 +65,10 @@ public final class TableSelector {
                  GROUP BY t.oid
             )
             SELECT t.oid, t.nspname, t.relname, t.relispartition, t.relhassubclass, t.forced_rls,
-                   t.relpages, t.fillfactor, w.row_width, current_setting('block_size')::int AS block_size,
+                   t.relpages, t.toast_bytes, t.fillfactor, w.row_width, current_setting('block_size')::int AS block_size,
+                   ARRAY(SELECT quote_ident(a.attname) FROM pg_catalog.pg_attribute a
+                          WHERE a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attlen = -1
+                            AND a.attstorage IN ('x', 'e') ORDER BY a.attnum) AS toastable,
                    (SELECT rolbypassrls FROM pg_catalog.pg_roles WHERE rolname = current_user) AS bypassrls,
                    pg_catalog.pg_has_role(current_user, t.relowner, 'USAGE') AS owned, current_user AS me,
                    pg_catalog.pg_get_userbyid(t.relowner) AS owner,
@@ -187,8 +191,9 @@ public final class TableSelector {
                     }
                     Candidate cand = new Candidate(oid, schema, name, List.of(), null, rs.getLong("total_bytes"), wasted, reason);
                     double width = rs.getDouble("row_width");
-                    out.add(new Sampling(cand, rs.getLong("relpages"), rs.getInt("fillfactor"), rs.wasNull() ? null : width,
-                            rs.getInt("block_size")));
+                    Double statsWidth = rs.wasNull() ? null : width;
+                    out.add(new Sampling(cand, rs.getLong("relpages"), rs.getLong("toast_bytes"), rs.getInt("fillfactor"),
+                            statsWidth, rs.getInt("block_size"), Arrays.asList((String[]) rs.getArray("toastable").getArray())));
                 }
             }
         }
@@ -206,8 +211,51 @@ public final class TableSelector {
     }
 
     /** A candidate with what {@link #sampled} needs: heap pages, fillfactor, average row width from pg_stats. */
-    private record Sampling(Candidate cand, long relpages, int fillfactor, Double statsWidth, int blockSize) {
+    private record Sampling(Candidate cand, long relpages, long toastBytes, int fillfactor, Double statsWidth, int blockSize,
+                            List<String> toastable) {
     }
+
+    /**
+     * Each B-tree index on plain, non-partial columns, with the average width of its key from
+     * pg_stats; other indexes (expressions, partial, other access methods) are not estimated.
+     */
+    private static final String INDEX_WIDTHS = """
+            SELECT pg_catalog.pg_relation_size(i.indexrelid) AS bytes,
+                   (SELECT sum(st.avg_width) FROM unnest(i.indkey) k(attnum)
+                      JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+                      JOIN pg_catalog.pg_namespace n ON n.oid = (SELECT relnamespace FROM pg_catalog.pg_class WHERE oid = i.indrelid)
+                      JOIN pg_catalog.pg_stats st ON st.schemaname = n.nspname
+                                                 AND st.tablename = (SELECT relname FROM pg_catalog.pg_class WHERE oid = i.indrelid)
+                                                 AND st.attname = a.attname) AS width,
+                   i.indnatts AS columns,
+                   (SELECT count(*) FROM unnest(i.indkey) k(attnum) WHERE k.attnum > 0) AS plain
+              FROM pg_catalog.pg_index i
+              JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+              JOIN pg_catalog.pg_am am ON am.oid = ic.relam
+             WHERE i.indrelid = ? AND am.amname = 'btree' AND i.indpred IS NULL AND i.indexprs IS NULL
+            """;
+
+    /**
+     * What the B-tree indexes hold beyond the entries of {@code live} rows, built anew as CREATE
+     * INDEX builds them: leaf pages 90% full, an entry its key padded to 8 bytes after an 8-byte
+     * header, and a line pointer.
+     */
+    private static long indexWaste(Connection c, Candidate cand, double live, int blockSize) throws SQLException {
+        long waste = 0;
+        for (CatalogRows.Row r : CatalogRows.query(c, INDEX_WIDTHS, cand.oid())) {
+            Object width = r.values().get("width");
+            if (width == null || r.num("plain") != r.num("columns")) {
+                continue;
+            }
+            double entry = Math.ceil((8 + ((Number) width).doubleValue()) / 8) * 8 + 4;
+            long needed = (long) Math.ceil(live * entry / ((blockSize - 24 - 16) * 0.9)) * blockSize;
+            waste += Math.max(0, r.num("bytes") - needed - blockSize);
+        }
+        return waste;
+    }
+
+    /** Stored values larger than this are taken to be out of line, in TOAST (the toaster works until a row fits in about 2 kB). */
+    private static final int TOASTED = 2000;
 
     /** Pages read at most to count a table's live rows: 16 MB; a smaller table is counted whole. */
     static final int SAMPLE_PAGES = 2000;
@@ -217,30 +265,58 @@ public final class TableSelector {
      * taken from the statistics: n_live_tup is wrong after a statistics reset (a crash, a
      * pg_stat_reset, a database made from a template) and when counters reach the collector
      * after an ANALYZE, and reltuples is as old as the last ANALYZE. The rows' width is pg_stats'
-     * (as before), else the sampled rows' own size. The sample's pages are the same from run to
-     * run (REPEATABLE), so a plan and the run after it agree on an unchanged table.
+     * (as before), else the sampled rows' own size, padded as tuples are. The TOAST relation's
+     * waste is its size beyond what the sampled rows' out-of-line values need. The sample's pages
+     * are the same from run to run (REPEATABLE), so a plan and the run after it agree on an
+     * unchanged table.
      */
     private static Candidate sampled(Connection c, Sampling sm, Candidate cand) throws SQLException {
         if (sm.relpages() == 0) {
             return cand;
         }
         double percent = Math.min(100.0, 100.0 * SAMPLE_PAGES / sm.relpages());
-        String sql = "SELECT count(*), coalesce(avg(pg_catalog.pg_column_size(t.*)), 0) FROM ONLY "
-                + dev.rpcl.db.Sql.qualified(cand.schema(), cand.name()) + " t"
-                + (percent < 100 ? String.format(java.util.Locale.ROOT, " TABLESAMPLE SYSTEM (%.6f) REPEATABLE (0)", percent) : "");
+        // The whole row's size detoasts it: only when pg_stats has no widths.
+        String wholeRowSize = sm.statsWidth() == null ? "avg(pg_catalog.pg_column_size(t.*))" : "0";
+        // Each out-of-line value as TOAST stores it: chunks of 1996 bytes, a full one taking 2036
+        // bytes of a page with its header and line pointer, the last one what it holds plus 40, padded.
+        String toast = sm.toastable().isEmpty() ? "" : " LEFT JOIN LATERAL (SELECT sum(ceil(v.s / 1996.0)) AS chunks,"
+                + " sum((ceil(v.s / 1996.0) - 1) * 2036 + ceil((v.s - (ceil(v.s / 1996.0) - 1) * 1996 + 36) / 8.0) * 8 + 4) AS foot"
+                + " FROM (VALUES " + sm.toastable().stream().map(col -> "(pg_catalog.pg_column_size(t." + col + "))")
+                        .collect(java.util.stream.Collectors.joining(", "))
+                + ") v(s) WHERE v.s > " + TOASTED + ") x ON true";
+        String sql = "SELECT count(*), coalesce(" + wholeRowSize + ", 0), "
+                + (toast.isEmpty() ? "0, 0" : "coalesce(sum(x.chunks), 0), coalesce(sum(x.foot), 0)")
+                + " FROM ONLY " + dev.rpcl.db.Sql.qualified(cand.schema(), cand.name()) + " t"
+                + (percent < 100 ? String.format(java.util.Locale.ROOT, " TABLESAMPLE SYSTEM (%.6f) REPEATABLE (0)", percent) : "")
+                + toast;
         long rows;
         double wholeRow;
+        double chunks;
+        double footprint;
         try (var st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             rs.next();
             rows = rs.getLong(1);
             wholeRow = rs.getDouble(2);
+            chunks = rs.getDouble(3) * 100.0 / percent;
+            footprint = rs.getDouble(4) * 100.0 / percent;
         }
         double live = rows * 100.0 / percent;
-        // A line pointer, then the tuple: header and columns by pg_stats, or the sampled row as a whole (header included).
-        double rowBytes = 4 + (sm.statsWidth() != null ? 24 + sm.statsWidth() : wholeRow);
+        // A line pointer, then the tuple, padded to 8 bytes: header and columns by pg_stats, or
+        // the sampled row as a whole (header included).
+        double tuple = sm.statsWidth() != null ? 24 + sm.statsWidth() : wholeRow;
+        double rowBytes = 4 + Math.ceil(tuple / 8) * 8;
         double usable = (sm.blockSize() - 24) * sm.fillfactor() / 100.0;
         long pagesNeeded = (long) Math.ceil(live * rowBytes / usable);
         long wasted = Math.max(0, sm.relpages() - pagesNeeded) * sm.blockSize();
+        wasted += indexWaste(c, cand, live, sm.blockSize());
+        // TOAST: what it holds beyond the live rows' chunks, packed as whole chunks per page.
+        if (chunks > 0) {
+            double perPage = Math.max(1, Math.floor((sm.blockSize() - 24) / (footprint / chunks)));
+            long toastNeeded = (long) Math.ceil(chunks / perPage) * sm.blockSize();
+            wasted += Math.max(0, sm.toastBytes() - toastNeeded);
+        } else {
+            wasted += sm.toastBytes();
+        }
         return new Candidate(cand.oid(), cand.schema(), cand.name(), cand.keyColumns(), cand.keySource(), cand.totalBytes(),
                 wasted, cand.skipReason());
     }

@@ -148,9 +148,9 @@ public final class RepackEngine {
                     action = blockers.isEmpty() ? Plan.Action.REPACK : Plan.Action.SKIP;
                     reason = blockers.isEmpty() ? null : String.join("; ", blockers);
                 }
-                long heapAfter = cand.wastedBytes() == Candidate.UNKNOWN ? sizes.heap() : Math.max(0, sizes.heap() - cand.wastedBytes());
-                long indexesAfter = sizes.heap() == 0 ? sizes.indexes() : Math.round((double) sizes.indexes() * heapAfter / sizes.heap());
-                long after = heapAfter + indexesAfter + sizes.toast();
+                // The estimated waste is the heap's, TOAST's and the B-tree indexes'.
+                long after = cand.wastedBytes() == Candidate.UNKNOWN ? cand.totalBytes()
+                        : Math.max(0, cand.totalBytes() - cand.wastedBytes());
                 long peak = after * ("minimal".equals(sizes.walLevel()) ? 1 : 2);
                 boolean works = action == Plan.Action.REPACK || action == Plan.Action.RESUME;
                 entries.add(new Plan.Entry(cand.display(), action, reason, cand.keySource(), cand.totalBytes(),
@@ -359,10 +359,11 @@ public final class RepackEngine {
             work.swapLoop(c);
             drops.submit(t);
             long sizeAfter = Sizes.total(c, t.ref().schema(), t.ref().name());
-            LOG.info("{}: repacked in {} ms: {} -> {}, {} rows copied, {} log rows replayed, {} lock attempt(s), lock held {} ms;"
-                    + " time per step (ms): {}", t.display(), (System.nanoTime() - start) / 1_000_000,
-                    Sizes.human(cand.totalBytes()), Sizes.human(sizeAfter), work.rowsCopied, work.rowsReplayed,
-                    work.lockAttempts, work.lockHeldMs, work.timings());
+            LOG.info("{}: repacked in {} ms: {} -> {} (gained {}, estimated {}), {} rows copied, {} log rows replayed, {} lock"
+                    + " attempt(s), lock held {} ms; time per step (ms): {}", t.display(), (System.nanoTime() - start) / 1_000_000,
+                    Sizes.human(cand.totalBytes()), Sizes.human(sizeAfter), Sizes.human(cand.totalBytes() - sizeAfter),
+                    cand.wastedBytes() == Candidate.UNKNOWN ? "without statistics" : Sizes.human(cand.wastedBytes()),
+                    work.rowsCopied, work.rowsReplayed, work.lockAttempts, work.lockHeldMs, work.timings());
             return result(t, cand, TableResult.Status.REPACKED, null, work, sizeAfter);
         } catch (TableRepack.Stopped s) {
             LOG.warn("{}: stop requested; cleaning up the unfinished repack", t.display());
