@@ -23,6 +23,7 @@ import picocli.CommandLine.ScopeType;
         subcommands = {
                 ShowConnectionsCommand.class,
                 PlanCommand.class,
+                StatusCommand.class,
                 CreateSchemaCommand.class,
                 DropSchemaCommand.class,
                 RepackTablesCommand.class,

@@ -74,7 +74,7 @@ class CommandLineTest {
         CliRun run = CliRun.run(home);
         assertEquals(2, run.exitCode(), run::toString);
         assertTrue(run.err().contains("Missing command"), run::toString);
-        assertTrue(run.err().contains("show_connections, plan, create_schema, drop_schema, repack_tables"), run::toString);
+        assertTrue(run.err().contains("show_connections, plan, status, create_schema, drop_schema, repack_tables"), run::toString);
         assertTrue(run.err().contains("rpcl --help"), run::toString);
     }
 
