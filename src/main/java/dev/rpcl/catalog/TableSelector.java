@@ -361,7 +361,7 @@ public final class TableSelector {
                                     + "columns to identify its rows" + (hasTemporalKey(c, cand.oid())
                                             ? " (a key WITHOUT OVERLAPS identifies rows by non-overlap, not by equality;"
                                                     + " add a UNIQUE constraint on the same columns to repack it)"
-                                            : "; add a primary key to repack it"));
+                                            : "; add a primary key to repack it, or list it in exclude_tables"));
                 }
                 List<String> cols = Arrays.asList((String[]) rs.getArray("cols").getArray());
                 return new Candidate(cand.oid(), cand.schema(), cand.name(), cols, rs.getString("source"),

@@ -15,6 +15,11 @@ import picocli.CommandLine.Command;
 final class PlanCommand extends RpclCommand {
 
     @Override
+    protected boolean changesSomething() {
+        return false;
+    }
+
+    @Override
     public Integer call() {
         return printPlans(this);
     }

@@ -63,7 +63,12 @@ abstract class RpclCommand implements Callable<Integer> {
             for (String warning : config.warnings()) {
                 fileOnly.warn(warning);
             }
-            LOG.info("rpcl {} with configuration {}, connection {}", spec.name(), config.file(), root.connection);
+            // A command that only reads (status --watch every few seconds, plan) leaves the log to the runs.
+            if (changesSomething()) {
+                LOG.info("rpcl {} with configuration {}, connection {}", spec.name(), config.file(), root.connection);
+            } else {
+                LOG.debug("rpcl {} with configuration {}, connection {}", spec.name(), config.file(), root.connection);
+            }
         }
         return config;
     }
@@ -91,6 +96,11 @@ abstract class RpclCommand implements Callable<Integer> {
             LOG.info("Per-table settings of connection {} from {}", connection.name(), conf.file());
         }
         return conf;
+    }
+
+    /** Whether the command changes anything (the log records the start of those at info level). */
+    protected boolean changesSomething() {
+        return true;
     }
 
     protected boolean debug() {

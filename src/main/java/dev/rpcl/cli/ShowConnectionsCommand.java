@@ -11,6 +11,11 @@ import picocli.CommandLine.Command;
 final class ShowConnectionsCommand extends RpclCommand {
 
     @Override
+    protected boolean changesSomething() {
+        return false;
+    }
+
+    @Override
     public Integer call() {
         if (root.json) {
             List<Object> conns = new ArrayList<>();

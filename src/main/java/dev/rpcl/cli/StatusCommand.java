@@ -27,6 +27,11 @@ final class StatusCommand extends RpclCommand {
     static final long SAMPLE_MS = 1000;
 
     @Override
+    protected boolean changesSomething() {
+        return false;
+    }
+
+    @Override
     public Integer call() {
         while (true) {
             List<Object> docs = new ArrayList<>();

@@ -113,6 +113,9 @@ class ConfigLoaderTest {
         assertEquals(List.of(), config.warnings());
         assertEquals("info", config.logging().logLevel());
         assertEquals(1, config.connections().size());
+        // A copy of the example under REPCLOUD_HOME keeps its pid files and logs there.
+        assertEquals(home.pidDir(), config.pidDir());
+        assertEquals(home.logDir(), config.logging().logDir());
     }
 
     @Test
