@@ -33,6 +33,10 @@ import picocli.CommandLine.ScopeType;
                 StopCommands.StopPrepare.class,
                 StopCommands.StopRepack.class,
                 StopCommands.StopReplay.class,
+                ControlCommands.Pause.class,
+                ControlCommands.Resume.class,
+                ControlCommands.PostponeSwap.class,
+                ControlCommands.ReleaseSwap.class,
         })
 public final class Rpcl implements Runnable {
 

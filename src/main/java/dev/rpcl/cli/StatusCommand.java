@@ -3,6 +3,7 @@ package dev.rpcl.cli;
 import dev.rpcl.RpclException;
 import dev.rpcl.config.ConnectionConfig;
 import dev.rpcl.db.Database;
+import dev.rpcl.engine.Control;
 import dev.rpcl.engine.HelperSchema;
 import dev.rpcl.engine.RunStatus;
 import dev.rpcl.engine.Sizes;
@@ -42,16 +43,30 @@ final class StatusCommand extends RpclCommand {
                                 + c.name() + "): rpcl has not worked there. Run create_schema first.");
                     }
                     List<RunStatus.Table> tables = RunStatus.read(conn, SAMPLE_MS);
+                    List<Control.Request> requests = Control.all(conn);
                     if (root.json) {
-                        docs.add(json(c, tables));
+                        Map<String, Object> conn1 = json(c, tables);
+                        conn1.put("requests", requests.stream().map(r -> {
+                            Map<String, Object> m = new LinkedHashMap<>();
+                            m.put("action", r.action());
+                            m.put("table", "*.*".equals(r.target()) ? null : r.target());
+                            m.put("requested_by", r.requestedBy());
+                            m.put("since", r.since());
+                            m.put("reason", r.reason());
+                            return m;
+                        }).toList());
+                        docs.add(conn1);
                     } else {
                         print(out(), c, tables);
+                        for (Control.Request r : requests) {
+                            out().println("  in force: " + r.describe());
+                        }
                     }
                 } catch (SQLException e) {
                     throw RpclException.failed("Cannot read the status in database " + c.database() + " (connection " + c.name()
                             + "): " + Database.rootMessage(e) + (e.getSQLState() != null && e.getSQLState().equals("42501")
                             ? ". A monitoring role needs: GRANT USAGE ON SCHEMA sch_repcloud TO it; GRANT SELECT ON"
-                                    + " sch_repcloud.t_table_repack TO it" : ""), e);
+                                    + " sch_repcloud.t_table_repack, sch_repcloud.t_control TO it" : ""), e);
                 }
             }
             if (root.json) {

@@ -25,6 +25,9 @@ public final class ReplayDaemon {
     public record Summary(long rounds, long rowsReplayed, long errors) {
     }
 
+    /** How often the daemon says what it did. */
+    static final Duration REPORT_EVERY = Duration.ofSeconds(60);
+
     private final List<Source> sources;
     private final StopSignal stop;
     private final Duration idle;
@@ -41,6 +44,9 @@ public final class ReplayDaemon {
         long errors = 0;
         Duration backoff = idle;
         LOG.info("Replay daemon started for connection(s) {}", sources.stream().map(Source::connection).toList());
+        // Every minute, what was replayed since, or that there is nothing to replay: never silent for long.
+        long nextReport = System.nanoTime() + REPORT_EVERY.toNanos();
+        long sinceReport = 0;
         while (!stop.requested()) {
             long replayed = 0;
             boolean failed = false;
@@ -63,6 +69,18 @@ public final class ReplayDaemon {
             }
             rounds++;
             rows += replayed;
+            sinceReport += replayed;
+            if (System.nanoTime() >= nextReport) {
+                if (sinceReport > 0) {
+                    LOG.info("Replay daemon: {} log rows replayed in the last {} s, {} since it started", sinceReport,
+                            REPORT_EVERY.toSeconds(), rows);
+                } else {
+                    LOG.info("Replay daemon: nothing to replay in the last {} s (no prepared table has changes; prepare_repack"
+                            + " prepares tables, stop_replay stops this daemon)", REPORT_EVERY.toSeconds());
+                }
+                sinceReport = 0;
+                nextReport = System.nanoTime() + REPORT_EVERY.toNanos();
+            }
             if (failed) {
                 pause(backoff);
                 backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);

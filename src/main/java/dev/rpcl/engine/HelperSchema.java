@@ -120,6 +120,8 @@ public final class HelperSchema {
                     + db.config().database() + " (connection " + db.config().name() + "). Run: rpcl create_schema --connection "
                     + db.config().name());
         }
+        // Helper schemas made by an earlier rpcl lack the control table.
+        Control.ensureTable(c);
     }
 
     public static Outcome create(Database db) {
@@ -140,6 +142,7 @@ public final class HelperSchema {
             c.setAutoCommit(false);
             try (Statement st = c.createStatement()) {
                 st.execute(resource("sql/create_schema.sql"));
+                Control.ensureTable(c);
                 c.commit();
             } catch (SQLException e) {
                 c.rollback();

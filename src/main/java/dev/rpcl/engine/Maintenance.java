@@ -41,6 +41,10 @@ final class Maintenance {
                     break;
                 }
                 RepackTable t = RepackTable.of(row.oldOid(), row.schema(), row.name(), row.keyColumns());
+                // A paused table is left alone, its log growing, until rpcl resume.
+                if (Control.find(c, t, Control.PAUSE).isPresent()) {
+                    continue;
+                }
                 // Locked by the session that replays, as in RepackEngine: lost together.
                 if (!Cleanup.tryLock(c, t)) {
                     continue;

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,6 +65,30 @@ final class TableRepack {
 
     void checkStop() {
         stop.check();
+    }
+
+    /** How often a paused or postponed table says so in the log. */
+    private static final long WAITING_REPORT_NS = 60_000_000_000L;
+
+    /** At a safe point: waits while a pause is requested for the table (rpcl pause); a stop ends the wait. */
+    void honourPause(Connection c) throws SQLException {
+        Optional<Control.Request> pause = Control.find(c, t, Control.PAUSE);
+        if (pause.isEmpty()) {
+            return;
+        }
+        long since = System.nanoTime();
+        long nextReport = since + WAITING_REPORT_NS;
+        LOG.warn("{}: paused at step '{}': {}; rpcl resume continues it", t.display(), current.dbValue(), pause.get().describe());
+        while (pause.isPresent()) {
+            pause(Duration.ofSeconds(1));
+            if (System.nanoTime() >= nextReport) {
+                nextReport = System.nanoTime() + WAITING_REPORT_NS;
+                LOG.info("{}: still paused after {} s: {}", t.display(), (System.nanoTime() - since) / 1_000_000_000,
+                        pause.get().describe());
+            }
+            pause = Control.find(c, t, Control.PAUSE);
+        }
+        LOG.info("{}: resumed after a pause of {} s", t.display(), (System.nanoTime() - since) / 1_000_000_000);
     }
 
     private Step current = Step.CREATE_TABLE;
@@ -123,20 +148,67 @@ final class TableRepack {
         createTriggers(c);
         timed(c, Step.CREATE_TABLE, start);
         checkStop();
+        honourPause(c);
 
         start = System.nanoTime();
         enter(c, Step.COPY);
         cols = CopyPhase.columnLists(c, t, opts.customizer());
         RepackState.columns(c, t, cols);
         replayer = new Replayer(t, cols, keyEquality);
-        rowsCopied = CopyPhase.copyData(c, t, cols, opts.customizer(), stop);
+        long copyStart = System.nanoTime();
+        long tableBytes = Sizes.total(c, t.ref().schema(), t.ref().name());
+        try (Heartbeat beat = Heartbeat.start(Heartbeat.EVERY, () -> LOG.info("{}: copying for {} s ({} with its indexes to read;"
+                + " the copy's size shows only when it commits)", t.display(), (System.nanoTime() - copyStart) / 1_000_000_000,
+                Sizes.human(tableBytes)))) {
+            rowsCopied = CopyPhase.copyData(c, t, cols, opts.customizer(), stop);
+        }
         RepackState.rowsCopied(c, t, rowsCopied);
         timed(c, Step.COPY, start);
         LOG.info("{}: copied {} rows in {} ms", t.display(), rowsCopied, timings.get(Step.COPY.dbValue()));
         checkStop();
 
+        honourPause(c);
         List<IndexPhase.IndexJob> jobs = IndexPhase.plan(c, t);
+        try (Heartbeat beat = Heartbeat.start(Heartbeat.EVERY, () -> indexProgress(jobs.size()))) {
+            buildIndexes(c, jobs);
+        }
+        checkStop();
+
         start = System.nanoTime();
+        enter(c, Step.REPLAY);
+        catchUp(c);
+        timed(c, Step.REPLAY, start);
+    }
+
+    /** The index builds on the copy in progress now, from pg_stat_progress_create_index, as a log line. */
+    private static final String INDEX_PROGRESS = """
+            SELECT coalesce(p.index_relid::regclass::text, 'an index') || ' (' || p.phase
+                   || CASE WHEN p.blocks_total > 0 THEN ', ' || round(100.0 * p.blocks_done / p.blocks_total) || '% of blocks'
+                           WHEN p.tuples_total > 0 THEN ', ' || round(100.0 * p.tuples_done / p.tuples_total) || '% of tuples'
+                           ELSE '' END || ')'
+              FROM pg_catalog.pg_stat_progress_create_index p
+             WHERE p.relid = pg_catalog.to_regclass(?)
+            """;
+
+    private void indexProgress(int total) {
+        try (Connection w = db.connect(); var ps = w.prepareStatement(INDEX_PROGRESS)) {
+            ps.setString(1, t.copy());
+            List<String> building = new ArrayList<>();
+            try (var rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    building.add(rs.getString(1));
+                }
+            }
+            if (!building.isEmpty()) {
+                LOG.info("{}: building {} ({} index(es) in all)", t.display(), String.join(", ", building), total);
+            }
+        } catch (SQLException e) {
+            LOG.debug("{}: cannot read the index builds' progress: {}", t.display(), e.getMessage());
+        }
+    }
+
+    private void buildIndexes(Connection c, List<IndexPhase.IndexJob> jobs) throws SQLException {
+        long start = System.nanoTime();
         enter(c, Step.CREATE_PKEY);
         for (IndexPhase.IndexJob job : jobs.stream().filter(IndexPhase.IndexJob::primary).toList()) {
             IndexPhase.build(c, job, stop);
@@ -150,16 +222,11 @@ final class TableRepack {
             IndexPhase.build(c, job, stop);
             LOG.info("{}: built index {} in {} ms", t.display(), job.name(), (System.nanoTime() - built) / 1_000_000);
             checkStop();
+            honourPause(c);
         }
         timed(c, Step.CREATE_INDICES, start);
         LOG.info("{}: built {} index(es) on the copy in {} ms", t.display(), jobs.size(),
                 timings.get(Step.CREATE_PKEY.dbValue()) + timings.get(Step.CREATE_INDICES.dbValue()));
-        checkStop();
-
-        start = System.nanoTime();
-        enter(c, Step.REPLAY);
-        catchUp(c);
-        timed(c, Step.REPLAY, start);
     }
 
     /**
@@ -256,10 +323,12 @@ final class TableRepack {
         long start = System.nanoTime();
         long checkEveryNs = Math.max(1_000_000_000L, cfg.checkTime().toNanos());
         long nextCheck = start + checkEveryNs;
+        long nextProgress = start + Heartbeat.EVERY.toNanos();
         Readiness.Gain gain = new Readiness.Gain(CATCH_UP_CHECKS);
         long rows = 0;
         while (true) {
             checkStop();
+            honourPause(c);
             Replayer.Batch b = replayOnce(c);
             rows += b.logRows();
             long ms = Math.max(1, (System.nanoTime() - start) / 1_000_000);
@@ -268,6 +337,11 @@ final class TableRepack {
                     LOG.info("{}: replayed {} log rows in {} ms ({} rows/s)", t.display(), rows, ms, rows * 1000 / ms);
                 }
                 return;
+            }
+            if (System.nanoTime() >= nextProgress) {
+                nextProgress = System.nanoTime() + Heartbeat.EVERY.toNanos();
+                LOG.info("{}: replaying: {} log rows in {} s ({} rows/s), {} still to replay", t.display(), rows, ms / 1000,
+                        rows * 1000 / ms, ChangeLog.backlog(c, t));
             }
             if (System.nanoTime() >= nextCheck) {
                 nextCheck = System.nanoTime() + checkEveryNs;
@@ -302,10 +376,27 @@ final class TableRepack {
         int swapPid = backendPid(c);
         String lastProblem = null;
         LockRetry retry = new LockRetry(cfg.lockTimeout(), opts.maxSwapAttempts());
+        long postponedSince = 0;
+        long nextPostponedReport = 0;
         while (true) {
             checkStop();
             Database.setApplicationName(c, t.display(), Step.REPLAY.dbValue());
             catchUp(c);
+            Optional<Control.Request> postponed = Control.find(c, t, Control.POSTPONE_SWAP);
+            if (postponed.isPresent()) {
+                // Caught up, and kept so; the lock waits for release_swap.
+                if (postponedSince == 0 || System.nanoTime() >= nextPostponedReport) {
+                    postponedSince = postponedSince == 0 ? System.nanoTime() : postponedSince;
+                    nextPostponedReport = System.nanoTime() + WAITING_REPORT_NS;
+                    LOG.info("{}: caught up; the swap waits: {}; rpcl release_swap lets it go", t.display(), postponed.get().describe());
+                }
+                pause(Duration.ofSeconds(1));
+                continue;
+            }
+            if (postponedSince != 0) {
+                LOG.info("{}: swap released after {} s", t.display(), (System.nanoTime() - postponedSince) / 1_000_000_000);
+                postponedSince = 0;
+            }
             Readiness.Sample sample = Readiness.sample(c, t, cfg, this::checkStop, () -> replayOnce(c));
             Readiness.Rounds.Verdict verdict = rounds.judge(sample.backlogAfterReplay());
             if (verdict == Readiness.Rounds.Verdict.GIVE_UP) {

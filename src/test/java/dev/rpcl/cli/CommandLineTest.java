@@ -295,7 +295,7 @@ class CommandLineTest {
         assertEquals(0, CliRun.run(home, "show_connections").exitCode());
         assertFalse(Files.exists(log) && Files.readString(log).contains("rpcl show_connections"), "nothing below error");
         assertEquals(0, CliRun.run(home, "show_connections", "--debug").exitCode());
-        assertTrue(Files.readString(log).contains("INFO  [main] RpclCommand: rpcl show_connections with configuration"),
+        assertTrue(Files.readString(log).contains("DEBUG [main] RpclCommand: rpcl show_connections with configuration"),
                 Files.readString(log));
     }
 

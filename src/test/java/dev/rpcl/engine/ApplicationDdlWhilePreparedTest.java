@@ -153,11 +153,13 @@ class ApplicationDdlWhilePreparedTest {
             Thread.sleep(300);
             db.execute("ALTER TABLE acct DISABLE TRIGGER USER");
             // In one transaction, as the application writes the twins: its row locks keep the
-            // writer's updates of the same rows wholly before or after.
+            // writer's updates of the same rows wholly before or after. Only rows that were there
+            // before (u <= 20000): a row the writer inserts and commits between the two statements
+            // would be seen by the second only (read committed), and the twins would differ by it.
             try (Connection c = db.ownerConnection(); var st = c.createStatement()) {
                 c.setAutoCommit(false);
-                st.execute("UPDATE acct SET v = 'while disabled' WHERE u % 20 = 1");
-                st.execute("UPDATE acct_twin SET v = 'while disabled' WHERE u % 20 = 1");
+                st.execute("UPDATE acct SET v = 'while disabled' WHERE u % 20 = 1 AND u <= 20000");
+                st.execute("UPDATE acct_twin SET v = 'while disabled' WHERE u % 20 = 1 AND u <= 20000");
                 c.commit();
             }
             Thread.sleep(300);

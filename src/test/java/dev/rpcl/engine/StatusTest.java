@@ -101,7 +101,7 @@ class StatusTest {
     @Test
     void aRoleThatMayOnlyReadRpclsStateCanRunStatus() throws Exception {
         db.executeAsAdmin("GRANT USAGE ON SCHEMA sch_repcloud TO " + monitor,
-                "GRANT SELECT ON sch_repcloud.t_table_repack TO " + monitor);
+                "GRANT SELECT ON sch_repcloud.t_table_repack, sch_repcloud.t_control TO " + monitor);
         assertEquals(0, CliRun.run(home, "prepare_repack").exitCode());
         Path config = home.resolve("config").resolve("default.toml");
         Files.writeString(config, Files.readString(config)
