@@ -44,6 +44,19 @@ public final class TableConf {
     public record Fillfactor(int value, String section) {
     }
 
+    /**
+     * min_gain and min_gain_ratio as one level of [storage] sets them, null where it does not;
+     * the most specific level that sets a key wins, each key on its own.
+     */
+    public record Thresholds(Long minGain, Double minGainRatio) {
+        public static final Thresholds NONE = new Thresholds(null, null);
+
+        /** These, with what they leave unset taken from {@code wider}. */
+        Thresholds over(Thresholds wider) {
+            return new Thresholds(minGain != null ? minGain : wider.minGain, minGainRatio != null ? minGainRatio : wider.minGainRatio);
+        }
+    }
+
     private final Path file;
     private final boolean present;
     private final Fillfactor global;
@@ -51,9 +64,13 @@ public final class TableConf {
     private final Map<TableName, Fillfactor> tables;
     private final Map<TableName, Map<String, ColumnRule>> rules;
     private final List<String> warnings;
+    /** By level: "" for [storage], then {@link #schemaLevel} and {@link #tableLevel} keys. */
+    private final Map<String, Thresholds> thresholds;
 
     TableConf(Path file, boolean present, Fillfactor global, Map<String, Fillfactor> schemas,
-            Map<TableName, Fillfactor> tables, Map<TableName, Map<String, ColumnRule>> rules, List<String> warnings) {
+            Map<TableName, Fillfactor> tables, Map<TableName, Map<String, ColumnRule>> rules, List<String> warnings,
+            Map<String, Thresholds> thresholds) {
+        this.thresholds = Map.copyOf(thresholds);
         this.file = file;
         this.present = present;
         this.global = global;
@@ -90,7 +107,7 @@ public final class TableConf {
 
     /** No per-table settings. */
     public static TableConf none(Path file) {
-        return new TableConf(file, false, null, Map.of(), Map.of(), Map.of(), List.of());
+        return new TableConf(file, false, null, Map.of(), Map.of(), Map.of(), List.of(), Map.of());
     }
 
     public Path file() {
@@ -118,6 +135,20 @@ public final class TableConf {
             ff = global;
         }
         return new TableSettings(file, schema, table, ff, rules.getOrDefault(name, Map.of()));
+    }
+
+    /** The thresholds for {@code schema.table} that table_conf sets; null keys fall back to the connection's. */
+    public Thresholds thresholdsFor(String schema, String table) {
+        return thresholds.getOrDefault(tableLevel(schema, table), Thresholds.NONE)
+                .over(thresholds.getOrDefault(schemaLevel(schema), Thresholds.NONE).over(thresholds.getOrDefault("", Thresholds.NONE)));
+    }
+
+    static String schemaLevel(String schema) {
+        return "schema\u0000" + schema;
+    }
+
+    static String tableLevel(String schema, String table) {
+        return "table\u0000" + schema + "\u0000" + table;
     }
 
     /** The schemas with a schema-level fillfactor, for checking that they exist. */

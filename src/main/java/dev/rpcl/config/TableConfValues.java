@@ -38,6 +38,36 @@ final class TableConfValues {
         return new Fillfactor(number.intValue(), section);
     }
 
+    /** min_gain: a size such as "64MB", or bytes. */
+    long size(Object value, List<String> path, String key) {
+        long bytes = value instanceof Long l ? l : value instanceof String s ? ByteSizes.parse(s) : -1;
+        if (bytes < 0) {
+            throw bad(value, path, key, "expected a size such as \"64MB\", \"1GB\" or \"512kB\" (a bare number is bytes)");
+        }
+        return bytes;
+    }
+
+    /** min_gain_ratio: a fraction from 0 to 1, written 0.2 or "20%". */
+    double fraction(Object value, List<String> path, String key) {
+        Double d = null;
+        if (value instanceof Double x) {
+            d = x;
+        } else if (value instanceof Long x) {
+            d = x.doubleValue();
+        } else if (value instanceof String s) {
+            try {
+                String text = s.trim();
+                d = text.endsWith("%") ? Double.parseDouble(text.substring(0, text.length() - 1).trim()) / 100 : Double.parseDouble(text);
+            } catch (NumberFormatException e) {
+                d = null;
+            }
+        }
+        if (d == null || d.isNaN() || d < 0 || d > 1) {
+            throw bad(value, path, key, "expected a fraction from 0 to 1, such as 0.2 or \"20%\"");
+        }
+        return d;
+    }
+
     boolean bool(Object value, List<String> path, String key) {
         if (value instanceof Boolean b) {
             return b;

@@ -5,6 +5,7 @@ import dev.rpcl.catalog.Candidate;
 import dev.rpcl.catalog.Carrier;
 import dev.rpcl.catalog.TableSelector;
 import dev.rpcl.config.ConnectionConfig;
+import dev.rpcl.config.TableConf;
 import dev.rpcl.daemon.StopSignal;
 import dev.rpcl.db.Database;
 import java.sql.Connection;
@@ -397,14 +398,18 @@ public final class RepackEngine {
      */
     private String underThresholds(Candidate cand) {
         ConnectionConfig cfg = db.config();
+        TableConf.Thresholds own = opts.customizer().thresholds(new dev.rpcl.catalog.TableRef(cand.oid(), cand.schema(),
+                cand.name(), HelperSchema.NEW_SCHEMA, ""));
+        long minGain = own.minGain() != null ? own.minGain() : cfg.minGainBytes();
+        double minRatio = own.minGainRatio() != null ? own.minGainRatio() : cfg.minGainRatio();
         long gain = cand.wastedBytes();
-        if (gain == Candidate.UNKNOWN || (gain >= cfg.minGainBytes() && gain >= cfg.minGainRatio() * cand.totalBytes())) {
+        if (gain == Candidate.UNKNOWN || (gain >= minGain && gain >= minRatio * cand.totalBytes())) {
             return null;
         }
         long percent = cand.totalBytes() == 0 ? 0 : Math.round(100.0 * gain / cand.totalBytes());
         return "estimated gain " + Sizes.human(gain) + " (" + percent + "% of " + Sizes.human(cand.totalBytes())
-                + ") is under min_gain " + Sizes.human(cfg.minGainBytes()) + " or min_gain_ratio "
-                + Math.round(cfg.minGainRatio() * 100) + "%";
+                + ") is under min_gain " + Sizes.human(minGain) + " or min_gain_ratio " + Math.round(minRatio * 100) + "%"
+                + (own.minGain() != null || own.minGainRatio() != null ? " (table_conf)" : "");
     }
 
     /** Whether an earlier run left this table prepared or part way: its work is finished whatever its gain. */

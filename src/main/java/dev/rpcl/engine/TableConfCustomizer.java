@@ -39,6 +39,11 @@ public final class TableConfCustomizer implements TableCustomizer {
     }
 
     @Override
+    public TableConf.Thresholds thresholds(TableRef table) {
+        return conf.thresholdsFor(table.schema(), table.name());
+    }
+
+    @Override
     public void check(Connection c, List<Candidate> tables) {
         TableConfCheck check = TableConfCheck.run(c, conf,
                 tables.stream().map(t -> new TableConf.TableName(t.schema(), t.name())).toList());

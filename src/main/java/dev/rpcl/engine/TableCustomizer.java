@@ -36,6 +36,11 @@ public interface TableCustomizer {
      * Called once with the tables about to be repacked, before any of them is touched: throws
      * a bad-input RpclException when the customization cannot apply to one of them.
      */
+    /** min_gain and min_gain_ratio for this table where table_conf sets them; null keys mean the connection's. */
+    default dev.rpcl.config.TableConf.Thresholds thresholds(TableRef table) {
+        return dev.rpcl.config.TableConf.Thresholds.NONE;
+    }
+
     default void check(Connection c, List<Candidate> tables) {
     }
 }

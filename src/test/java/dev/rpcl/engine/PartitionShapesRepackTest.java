@@ -52,23 +52,20 @@ class PartitionShapesRepackTest {
      * to: the default partition is guarded by a validated constraint before each swap, so that
      * ATTACH need not scan it under the lock, and the guard is gone afterwards.
      */
-    @Test
-    void everyPartitionBesideADefaultPartitionAndTheDefaultItselfIsRepackedUnderConcurrentWrites() throws Exception {
-        String cols = "(id bigint, tag text, u int, v text, n int NOT NULL DEFAULT 0, big text, PRIMARY KEY (id))";
-        db.execute("CREATE TABLE rng " + cols + " PARTITION BY RANGE (id)",
-                "CREATE TABLE rng_low PARTITION OF rng FOR VALUES FROM (MINVALUE) TO (1500)",
-                "CREATE TABLE rng_mid PARTITION OF rng FOR VALUES FROM (1500) TO (2500)",
-                "CREATE TABLE rng_rest PARTITION OF rng DEFAULT",
-                "CREATE TABLE rng_twin " + cols);
-        List<String> leaves = List.of("public.rng_low", "public.rng_mid", "public.rng_rest");
+    /**
+     * Repacks every leaf of {@code table} (named in tables) while the application writes it and
+     * its twin: each leaf swapped, pg_dump the same, the table equal to its twin. Returns the rows
+     * the application updated.
+     */
+    private long repackUnderTwinWorkload(String table, List<String> leaves) throws Exception {
         db.writeConfig(home, "default", "main", """
-                tables = ['public.rng']
+                tables = ['public.%s']
                 max_replay_rows = 300
                 lock_timeout = "1s"
                 check_time = "1"
-                """);
+                """.formatted(table));
         assertEquals(0, CliRun.run(home, "create_schema").exitCode());
-        try (TwinWorkload app = new TwinWorkload(db, "rng", false, 3)) {
+        try (TwinWorkload app = new TwinWorkload(db, table, false, 3)) {
             app.start(3000);
             Thread.sleep(300);
             String dumpBefore = db.schemaDump();
@@ -80,12 +77,27 @@ class PartitionShapesRepackTest {
             assertTrue(app.errors.isEmpty(), () -> "the application failed: " + app.errors);
             Map<String, String> after = oids(leaves);
             for (String leaf : leaves) {
+                assertTrue(run.out().contains(leaf), run::toString);
                 assertNotEquals(before.get(leaf), after.get(leaf), leaf + " was swapped");
             }
             SchemaDiff.assertSameSchema(dumpBefore, db.schemaDump());
-            assertEquals("0", db.scalar("SELECT count(*) FROM (SELECT * FROM rng EXCEPT ALL SELECT * FROM rng_twin) x"));
-            assertEquals("0", db.scalar("SELECT count(*) FROM (SELECT * FROM rng_twin EXCEPT ALL SELECT * FROM rng) x"));
+            assertEquals("0", db.scalar("SELECT count(*) FROM (SELECT * FROM " + table + " EXCEPT ALL SELECT * FROM " + table
+                    + "_twin) x"));
+            assertEquals("0", db.scalar("SELECT count(*) FROM (SELECT * FROM " + table + "_twin EXCEPT ALL SELECT * FROM "
+                    + table + ") x"));
+            return app.updatedRows.get();
         }
+    }
+
+    @Test
+    void everyPartitionBesideADefaultPartitionAndTheDefaultItselfIsRepackedUnderConcurrentWrites() throws Exception {
+        String cols = "(id bigint, tag text, u int, v text, n int NOT NULL DEFAULT 0, big text, PRIMARY KEY (id))";
+        db.execute("CREATE TABLE rng " + cols + " PARTITION BY RANGE (id)",
+                "CREATE TABLE rng_low PARTITION OF rng FOR VALUES FROM (MINVALUE) TO (1500)",
+                "CREATE TABLE rng_mid PARTITION OF rng FOR VALUES FROM (1500) TO (2500)",
+                "CREATE TABLE rng_rest PARTITION OF rng DEFAULT",
+                "CREATE TABLE rng_twin " + cols);
+        repackUnderTwinWorkload("rng", List.of("public.rng_low", "public.rng_mid", "public.rng_rest"));
         String log = java.nio.file.Files.readString(home.resolve("logs/repack_default.log"));
         assertTrue(log.contains("public.rng_low: default partition public.rng_rest checked to hold none of its rows"), log);
         assertEquals("0", db.scalar("SELECT count(*) FROM pg_constraint WHERE conname LIKE 'rpcl%'"), "no guard is left");
@@ -140,38 +152,9 @@ class PartitionShapesRepackTest {
                 "CREATE TRIGGER nest_quiet AFTER DELETE ON nest FOR EACH ROW EXECUTE FUNCTION noop()",
                 "ALTER TABLE nest_p1 DISABLE TRIGGER nest_quiet",
                 "COMMENT ON TRIGGER nest_counted ON nest_p0_a IS 'the clone on one leaf'");
-        List<String> leaves = List.of("public.nest_p0_a", "public.nest_p0_b", "public.nest_p1");
-        db.writeConfig(home, "default", "main", """
-                tables = ['public.nest']
-                max_replay_rows = 300
-                lock_timeout = "1s"
-                check_time = "1"
-                """);
-        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
-        try (TwinWorkload app = new TwinWorkload(db, "nest", false, 3)) {
-            app.start(3000);
-            Thread.sleep(300);
-            String dumpBefore = db.schemaDump();
-            Map<String, String> before = oids(leaves);
-            CliRun run = CliRun.run(home, "repack_tables");
-            assertEquals(0, run.exitCode(), run::toString);
-            for (String leaf : leaves) {
-                assertTrue(run.out().contains(leaf), run::toString);
-            }
-            Thread.sleep(300);
-            app.close();
-            assertTrue(app.errors.isEmpty(), () -> "the application failed: " + app.errors);
-            Map<String, String> after = oids(leaves);
-            for (String leaf : leaves) {
-                assertNotEquals(before.get(leaf), after.get(leaf), leaf + " was swapped");
-            }
-            SchemaDiff.assertSameSchema(dumpBefore, db.schemaDump());
-            assertEquals("0", db.scalar("SELECT count(*) FROM (SELECT * FROM nest EXCEPT ALL SELECT * FROM nest_twin) x"));
-            assertEquals("0", db.scalar("SELECT count(*) FROM (SELECT * FROM nest_twin EXCEPT ALL SELECT * FROM nest) x"));
-            assertEquals(Long.toString(app.updatedRows.get()),
-                    db.scalar("SELECT count(*) FROM trigger_firings"),
-                    "the parent's BEFORE UPDATE trigger fired once per row updated, on every leaf, before and after");
-        }
+        long updated = repackUnderTwinWorkload("nest", List.of("public.nest_p0_a", "public.nest_p0_b", "public.nest_p1"));
+        assertEquals(Long.toString(updated), db.scalar("SELECT count(*) FROM trigger_firings"),
+                "the parent's BEFORE UPDATE trigger fired once per row updated, on every leaf, before and after");
         assertEquals("D", db.scalar("SELECT tgenabled::text FROM pg_trigger WHERE tgrelid = 'nest_p1'::regclass AND tgname = 'nest_quiet'"));
         db.assertAmcheckClean();
         assertEquals("0", db.scalar("SELECT count(*) FROM pg_class WHERE relnamespace IN "

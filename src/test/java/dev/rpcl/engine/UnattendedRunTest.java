@@ -72,6 +72,28 @@ class UnattendedRunTest {
     }
 
     @Test
+    void tableConfSetsThresholdsForEveryTableASchemaOrOneTableOverTheConnections() throws Exception {
+        db.writeConfig(home, "default", "main", "tables = ['unat.healthy', 'unat.bloated']\ncheck_time = \"0\"");
+        java.nio.file.Files.createDirectories(home.resolve("config/table_conf"));
+        java.nio.file.Files.writeString(home.resolve("config/table_conf/default_main.toml"), """
+                [storage]
+                min_gain = "1GB"
+                [storage.unat.healthy]
+                min_gain = 0
+                min_gain_ratio = "0%"
+                """);
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        String healthy = oid("unat.healthy");
+        String bloated = oid("unat.bloated");
+        CliRun run = CliRun.run(home, "repack_tables");
+        assertEquals(0, run.exitCode(), run::toString);
+        assertNotEquals(healthy, oid("unat.healthy"), "its own thresholds, 0, let it be repacked");
+        assertEquals(bloated, oid("unat.bloated"), "min_gain 1GB of [storage] keeps it");
+        assertTrue(run.out().lines().anyMatch(l -> l.contains("unat.bloated") && l.contains("healthy")
+                && l.contains("under min_gain 1.0 GB") && l.contains("(table_conf)")), run::toString);
+    }
+
+    @Test
     void excludedSchemasAndTablesAreNeitherRepackedNorListed() {
         db.writeConfig(home, "default", "main", """
                 exclude_schemas = ['unat_l*']
