@@ -48,6 +48,24 @@ class ForegroundAndHangupIT {
         return new PidFile(home.resolve("pid"), PidFile.Kind.REPLAY, "default");
     }
 
+    /** A supervisor's or timeout(1)'s SIGTERM to a foreground run: a stop at a safe point, exit 143 as the README says. */
+    @Test
+    void sigtermToAForegroundRunStopsAtASafePointAndExits143() throws Exception {
+        db.writeConfig(home, "default", "main", "tables = ['public.fg']");
+        assertEquals(0, RpclJar.run(home, Duration.ofSeconds(60), "create_schema").exitCode());
+
+        Process replay = RpclJar.start(home, "replay_data", "--foreground");
+        assertTrue(Twins.await(() -> replayPid().livePid().equals(Optional.of(replay.pid())), 60),
+                "--foreground works in this very process, which owns the pid file");
+        new ProcessBuilder("kill", "-TERM", Long.toString(replay.pid())).start().waitFor();
+
+        assertTrue(replay.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(143, replay.exitValue(), "128 + SIGTERM, as the README's exit codes say");
+        String out = Files.readString(home.resolve("last.out"));
+        assertTrue(out.contains("replay_data stopped:"), out);
+        assertFalse(Files.exists(replayPid().path()));
+    }
+
     @Test
     void ctrlCInTheForegroundStopsAtASafePointAndRemovesThePidFile() throws Exception {
         db.writeConfig(home, "default", "main", "tables = ['public.fg']");
