@@ -26,7 +26,27 @@ final class LockHolders {
              ORDER BY l.granted DESC, l.pid
             """;
 
+    /**
+     * Whether a longer lock wait could succeed: no session holding a lock on the table is idle in
+     * its transaction. Such a session keeps its lock until its client acts; every statement of the
+     * application meanwhile releases its own in milliseconds.
+     */
+    private static final String WORTH_WAITING = """
+            SELECT NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+                                WHERE l.locktype = 'relation' AND l.relation = ? AND l.granted
+                                  AND l.pid <> pg_catalog.pg_backend_pid() AND a.state LIKE 'idle in transaction%')
+            """;
+
     private LockHolders() {
+    }
+
+    static boolean worthWaitingLonger(Connection c, long tableOid) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(WORTH_WAITING)) {
+            ps.setLong(1, tableOid);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getBoolean(1);
+            }
+        }
     }
 
     /** One line per session: "pid 4242 (user app, psql) holds AccessShareLock, idle in transaction, transaction open 31 s: SELECT ...". */

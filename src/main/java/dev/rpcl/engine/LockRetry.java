@@ -7,10 +7,13 @@ import java.time.Duration;
 /**
  * The retry policy of a step that must take a lock the application's sessions may hold
  * (creating the triggers, the swap): a lock request that waits makes every later query on the
- * table queue behind it, so the first attempts are short, 50 ms, then twice as long each time up
- * to lock_timeout, with a pause of twice the attempt's wait in between. The step gives up when its
- * attempts have waited, in all, as long as {@code maxAttempts} attempts of lock_timeout would
- * have: as patient as before, with shorter queues.
+ * table queue behind it, so the first attempt is short, 50 ms, with a pause of twice the
+ * attempt's wait after it. An attempt grows (twice as long, up to lock_timeout) while the
+ * sessions that hold the table are running statements, which a longer wait can outlast; behind a
+ * session idle in its transaction, waiting longer only makes the application queue longer, so
+ * the attempts stay short. The step gives up when its attempts have waited, in all, as long as
+ * {@code maxAttempts} attempts of lock_timeout would have: as patient as before, with shorter
+ * queues.
  */
 final class LockRetry {
     static final long FIRST_ATTEMPT_MS = 50;
@@ -18,6 +21,7 @@ final class LockRetry {
     private final Duration lockTimeout;
     private final long budgetMs;
     private int attempts;
+    private int level;
     private long waitedMs;
 
     LockRetry(Duration lockTimeout, int maxAttempts) {
@@ -38,13 +42,18 @@ final class LockRetry {
 
     /** How long the current attempt may wait. */
     Duration current() {
-        long ms = FIRST_ATTEMPT_MS << Math.min(20, Math.max(0, attempts - 1));
+        long ms = FIRST_ATTEMPT_MS << Math.min(20, level);
         return Duration.ofMillis(Math.max(1, Math.min(lockTimeout.toMillis(), ms)));
     }
 
-    /** Records that the current attempt gave up after waiting {@code ms}; true when the budget is spent. */
-    boolean gaveUp(long ms) {
+    /**
+     * Records that the current attempt gave up after waiting {@code ms}; {@code grow}: whether a
+     * longer wait could succeed (the next attempt then waits twice as long; else it stays short).
+     * True when the budget is spent.
+     */
+    boolean gaveUp(long ms, boolean grow) {
         waitedMs += ms;
+        level = grow ? level + 1 : 0;
         return waitedMs >= budgetMs;
     }
 

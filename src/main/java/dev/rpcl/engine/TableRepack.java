@@ -271,6 +271,7 @@ final class TableRepack {
     /** CREATE TRIGGER waits for every writer of the table: bounded by lock_timeout, retried. */
     private void createTriggers(Connection c) throws SQLException {
         LockRetry retry = new LockRetry(cfg.lockTimeout(), opts.maxSwapAttempts());
+        long nextReport = 0;
         while (true) {
             Duration timeout = retry.next();
             long start = System.nanoTime();
@@ -287,14 +288,17 @@ final class TableRepack {
                 }
                 c.setAutoCommit(true);
                 String heldBy = heldBy(c);
-                if (retry.gaveUp((System.nanoTime() - start) / 1_000_000)) {
+                if (retry.gaveUp((System.nanoTime() - start) / 1_000_000, LockHolders.worthWaitingLonger(c, t.ref().oid()))) {
                     throw RpclException.failed("Cannot create the change log triggers on " + t.display() + ": its writers"
                             + " kept it locked through " + retry.attempts() + " attempts that waited " + retry.waitedMs()
                             + " ms in all (lock_timeout " + cfg.lockTimeout().toMillis() + " ms)" + heldBy
                             + ". Retry at a quieter time or raise lock_timeout.");
                 }
-                LOG.info("{}: creating the triggers waits for the table's sessions; attempt {} gave up after {} ms, retrying{}",
-                        t.display(), retry.attempts(), timeout.toMillis(), heldBy);
+                if (retry.attempts() == 1 || System.nanoTime() >= nextReport) {
+                    nextReport = System.nanoTime() + Heartbeat.EVERY.toNanos();
+                    LOG.info("{}: creating the triggers waits for the table's sessions; attempt {} gave up after {} ms,"
+                            + " retrying{}", t.display(), retry.attempts(), timeout.toMillis(), heldBy);
+                }
                 pause(retry.pause());
             } finally {
                 c.setAutoCommit(true);
@@ -378,6 +382,7 @@ final class TableRepack {
         LockRetry retry = new LockRetry(cfg.lockTimeout(), opts.maxSwapAttempts());
         long postponedSince = 0;
         long nextPostponedReport = 0;
+        long nextAttemptReport = 0;
         while (true) {
             checkStop();
             Database.setApplicationName(c, t.display(), Step.REPLAY.dbValue());
@@ -431,12 +436,27 @@ final class TableRepack {
                         t.display(), lockAttempts, a.waitMs(), a.heldMs(), a.replayedRows());
                 return;
             }
-            boolean spent = retry.gaveUp(a.waitMs());
+            long allowed = retry.current().toMillis();
+            // With deadlock_resolution set, the attempts grow as before: the blockers are then dealt with
+            // once an attempt has waited long enough, idle or not.
+            boolean grow = cfg.deadlockResolution() != ConnectionConfig.DeadlockResolution.NOTHING
+                    || LockHolders.worthWaitingLonger(c, t.ref().oid());
+            boolean spent = retry.gaveUp(a.waitMs(), grow);
             lastProblem = a.lockProblem() + heldBy(c);
             RepackState.step(c, t, Step.SWAP_ABORTED);
-            LOG.warn("{}: swap attempt {} gave up after waiting {} ms of the {} ms it allowed itself ({} of {} ms of lock"
-                    + " waits used): {}", t.display(), lockAttempts, a.waitMs(), retry.current().toMillis(), retry.waitedMs(),
-                    retry.budgetMs(), lastProblem);
+            // The first failure and then one every 10 s at warning level: behind an idle blocker the attempts stay
+            // short and come several times a second.
+            boolean report = lockAttempts == 1 || System.nanoTime() >= nextAttemptReport;
+            if (report) {
+                nextAttemptReport = System.nanoTime() + Heartbeat.EVERY.toNanos();
+            }
+            String attemptLine = "{}: swap attempt {} gave up after waiting {} ms of the {} ms it allowed itself ({} of {} ms of"
+                    + " lock waits used): {}";
+            if (report) {
+                LOG.warn(attemptLine, t.display(), lockAttempts, a.waitMs(), allowed, retry.waitedMs(), retry.budgetMs(), lastProblem);
+            } else {
+                LOG.debug(attemptLine, t.display(), lockAttempts, a.waitMs(), allowed, retry.waitedMs(), retry.budgetMs(), lastProblem);
+            }
             if (spent) {
                 throw RpclException.failed("Cannot swap " + t.display() + ": " + lastProblem + ", in " + lockAttempts
                         + " attempts that waited " + retry.waitedMs() + " ms in all (lock_timeout "
