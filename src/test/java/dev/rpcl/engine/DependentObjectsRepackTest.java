@@ -118,7 +118,8 @@ class DependentObjectsRepackTest {
         // The routines, the rule and the policy work on the new table.
         assertEquals(db.scalar("SELECT count(*) FROM public.acct"), db.scalar("SELECT count(*) FROM public.acct_rows()"));
         assertEquals(db.scalar("SELECT count(*) FROM public.acct"), db.scalar("SELECT public.acct_count()"));
-        String someId = db.scalar("SELECT min(id) FROM public.acct");
+        // A row whose v is not NULL: acct_label concatenates it, and the workload sets some to NULL.
+        String someId = db.scalar("SELECT min(id) FROM public.acct WHERE v IS NOT NULL");
         assertEquals(someId + ":" + db.scalar("SELECT v FROM public.acct WHERE id = " + someId),
                 db.scalar("SELECT public.acct_label(a) FROM public.acct a WHERE id = " + someId));
         db.execute("DO $$ DECLARE r public.acct; BEGIN SELECT * INTO r FROM public.acct WHERE id = " + someId + ";"
