@@ -11,6 +11,11 @@ public final class ByteSizes {
     private ByteSizes() {
     }
 
+    /** A TOML value (a string such as "64MB", or a whole number of bytes) in bytes, or -1 when it is not a size. */
+    public static long of(Object value) {
+        return value instanceof String || value instanceof Long ? parse(value.toString()) : -1;
+    }
+
     /** The size in bytes, or -1 when the text is not one. */
     public static long parse(String text) {
         Matcher m = FORMAT.matcher(text.trim().toLowerCase(Locale.ROOT));

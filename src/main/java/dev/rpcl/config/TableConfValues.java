@@ -40,30 +40,18 @@ final class TableConfValues {
 
     /** min_gain: a size such as "64MB", or bytes. */
     long size(Object value, List<String> path, String key) {
-        long bytes = value instanceof Long l ? l : value instanceof String s ? ByteSizes.parse(s) : -1;
+        long bytes = ByteSizes.of(value);
         if (bytes < 0) {
-            throw bad(value, path, key, "expected a size such as \"64MB\", \"1GB\" or \"512kB\" (a bare number is bytes)");
+            throw bad(value, path, key, TomlValues.SIZE_EXPECTED);
         }
         return bytes;
     }
 
     /** min_gain_ratio: a fraction from 0 to 1, written 0.2 or "20%". */
     double fraction(Object value, List<String> path, String key) {
-        Double d = null;
-        if (value instanceof Double x) {
-            d = x;
-        } else if (value instanceof Long x) {
-            d = x.doubleValue();
-        } else if (value instanceof String s) {
-            try {
-                String text = s.trim();
-                d = text.endsWith("%") ? Double.parseDouble(text.substring(0, text.length() - 1).trim()) / 100 : Double.parseDouble(text);
-            } catch (NumberFormatException e) {
-                d = null;
-            }
-        }
-        if (d == null || d.isNaN() || d < 0 || d > 1) {
-            throw bad(value, path, key, "expected a fraction from 0 to 1, such as 0.2 or \"20%\"");
+        Double d = TomlValues.fractionOf(value);
+        if (d == null) {
+            throw bad(value, path, key, TomlValues.FRACTION_EXPECTED);
         }
         return d;
     }

@@ -172,13 +172,15 @@ final class TomlValues {
     /** A size such as "64MB" or a number of bytes. */
     long size(TomlTable t, String key, String fallback) {
         Object v = raw(t, key);
-        String text = v == null ? fallback : (v instanceof String || v instanceof Long) ? v.toString() : null;
-        long bytes = text == null ? -1 : ByteSizes.parse(text);
+        long bytes = ByteSizes.of(v == null ? fallback : v);
         if (bytes < 0) {
-            throw bad(key, v, "expected a size such as \"64MB\", \"1GB\" or \"512kB\" (a bare number is bytes)");
+            throw bad(key, v, SIZE_EXPECTED);
         }
         return bytes;
     }
+
+    static final String SIZE_EXPECTED = "expected a size such as \"64MB\", \"1GB\" or \"512kB\" (a bare number is bytes)";
+    static final String FRACTION_EXPECTED = "expected a fraction from 0 to 1, such as 0.2 or \"20%\"";
 
     /** A fraction from 0 to 1, written 0.2 or "20%". */
     double fraction(TomlTable t, String key, double fallback) {
@@ -186,6 +188,15 @@ final class TomlValues {
         if (v == null) {
             return fallback;
         }
+        Double d = fractionOf(v);
+        if (d == null) {
+            throw bad(key, v, FRACTION_EXPECTED);
+        }
+        return d;
+    }
+
+    /** A TOML value as a fraction from 0 to 1 (0.2, 1, "20%", "0.2"), or null when it is not one. */
+    static Double fractionOf(Object v) {
         Double d = null;
         if (v instanceof Double x) {
             d = x;
@@ -200,10 +211,7 @@ final class TomlValues {
                 d = null;
             }
         }
-        if (d == null || d < 0 || d > 1 || d.isNaN()) {
-            throw bad(key, v, "expected a fraction from 0 to 1, such as 0.2 or \"20%\"");
-        }
-        return d;
+        return d == null || d.isNaN() || d < 0 || d > 1 ? null : d;
     }
 
     List<String> stringList(TomlTable t, String key) {
