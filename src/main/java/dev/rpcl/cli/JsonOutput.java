@@ -55,6 +55,8 @@ final class JsonOutput {
             t.put("table", e.table());
             t.put("action", e.action().name().toLowerCase(Locale.ROOT));
             t.put("reason", e.reason());
+            t.put("engine", e.engine() == null ? null : e.engine().startsWith("REPACK") ? "repack" : "rpcl");
+            t.put("engine_reason", e.engineReason());
             t.put("key", e.key());
             t.put("size_bytes", e.sizeBytes());
             t.put("estimated_gain_bytes", e.gainBytes() < 0 ? null : e.gainBytes());
@@ -77,13 +79,16 @@ final class JsonOutput {
             t.put("table", r.table());
             t.put("status", r.status().name().toLowerCase(Locale.ROOT));
             t.put("ok", r.ok());
+            t.put("engine", r.engine());
             t.put("reason", r.reason());
             t.put("size_before_bytes", r.sizeBefore() > 0 ? r.sizeBefore() : null);
             t.put("size_after_bytes", r.sizeAfter() > 0 ? r.sizeAfter() : null);
             t.put("rows_copied", r.rowsCopied());
             t.put("rows_replayed", r.rowsReplayed());
             t.put("lock_attempts", r.lockAttempts());
-            t.put("lock_held_ms", r.status() == TableResult.Status.REPACKED ? r.lockHeldMs() : null);
+            // REPACK takes and holds its lock inside the server, where rpcl cannot time it.
+            t.put("lock_held_ms", r.status() == TableResult.Status.REPACKED && !TableResult.CORE_REPACK.equals(r.engine())
+                    ? r.lockHeldMs() : null);
             tables.add(t);
         }
         conn.put("tables", tables);

@@ -21,15 +21,18 @@ final class PlanCommand extends RpclCommand {
 
     @Override
     public Integer call() {
-        return printPlans(this);
+        return printPlans(this, false);
     }
 
-    /** plan, and --dry-run of repack_tables and prepare_repack: each selected connection's plan. */
-    static int printPlans(RpclCommand cmd) {
+    /**
+     * plan, and --dry-run of repack_tables and prepare_repack ({@code staging}): each selected
+     * connection's plan.
+     */
+    static int printPlans(RpclCommand cmd, boolean staging) {
         List<Object> plans = new ArrayList<>();
         for (ConnectionConfig c : cmd.connections()) {
             try (Database db = new Database(c, 1)) {
-                Plan plan = new RepackEngine(db, EngineRun.options(cmd, c), () -> false).plan();
+                Plan plan = new RepackEngine(db, EngineRun.options(cmd, c), () -> false).plan(staging);
                 if (cmd.root.json) {
                     plans.add(JsonOutput.plan(plan));
                 } else {
@@ -46,7 +49,8 @@ final class PlanCommand extends RpclCommand {
         return ExitCode.OK;
     }
 
-    private static final String[] HEADER = {"#", "table", "action", "size", "est. after", "est. gain", "peak extra disk", "reason"};
+    private static final String[] HEADER = {"#", "table", "action", "engine", "size", "est. after", "est. gain", "peak extra disk",
+        "reason"};
 
     static void print(PrintWriter out, Plan plan) {
         out.println("Connection " + plan.connection() + " (database " + plan.database() + "): what repack_tables would do now."
@@ -66,11 +70,13 @@ final class PlanCommand extends RpclCommand {
                 gain += Math.max(0, e.gainBytes());
                 peak = Math.max(peak, e.peakExtraBytes());
             }
-            String reason = e.reason() != null ? e.reason() : e.key() != null ? "rows identified by its " + e.key() : "";
+            String reason = e.reason() != null ? e.reason() : e.engineReason() != null && !e.engineReason().startsWith("engine =")
+                    ? e.engineReason() : e.key() != null ? "rows identified by its " + e.key() : "";
             rows.add(new String[] {
                     works ? Integer.toString(++n) : "-",
                     e.table(),
                     e.action().name().toLowerCase(Locale.ROOT),
+                    e.engine() == null ? "" : e.engine(),
                     Sizes.human(e.sizeBytes()),
                     works ? Sizes.human(e.afterBytes()) : "",
                     e.gainBytes() < 0 ? "unknown" : Sizes.human(e.gainBytes()) + " (" + percent(e.gainBytes(), e.sizeBytes()) + ")",
@@ -103,8 +109,9 @@ final class PlanCommand extends RpclCommand {
                 + " of extra disk at a time, for the largest: its copy and indexes"
                 + ("minimal".equals(plan.walLevel()) ? "" : ", and as much WAL") + ", plus the change log of its writes), "
                 + healthy + " healthy, " + skipped + " skipped.");
-        if (n > 0 && !plan.oidColumns().isEmpty()) {
-            out.println("  A repacked table gets a new OID. These columns may hold OIDs of tables and will not follow: "
+        boolean renames = plan.tables().stream().anyMatch(e -> "rpcl".equals(e.engine()));
+        if (renames && !plan.oidColumns().isEmpty()) {
+            out.println("  A table repacked by rpcl's engine gets a new OID (REPACK keeps it). These columns may hold OIDs of tables and will not follow: "
                     + String.join(", ", plan.oidColumns()) + ".");
         }
     }

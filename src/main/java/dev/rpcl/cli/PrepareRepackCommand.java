@@ -15,7 +15,7 @@ final class PrepareRepackCommand extends RpclCommand {
     @Override
     public Integer call() {
         if (dryRun) {
-            return PlanCommand.printPlans(this);
+            return PlanCommand.printPlans(this, true);
         }
         OptionalInt launched = BackgroundMode.detach(this, PidFile.Kind.PREPARE, "Prepare repack process started.",
                 (c, db) -> EngineRun.checkTableConfiguration(this, c, db), PidFile.Kind.REPLAY);

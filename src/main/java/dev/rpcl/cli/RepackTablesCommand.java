@@ -14,7 +14,7 @@ final class RepackTablesCommand extends RpclCommand {
     @Override
     public Integer call() {
         if (dryRun) {
-            return PlanCommand.printPlans(this);
+            return PlanCommand.printPlans(this, false);
         }
         OptionalInt launched = BackgroundMode.detach(this, PidFile.Kind.REPACK, "Repack tables process started.",
                 (c, db) -> EngineRun.checkTableConfiguration(this, c, db), PidFile.Kind.REPLAY);

@@ -23,14 +23,15 @@ final class ReportTable {
         List<String[]> rows = new ArrayList<>();
         rows.add(HEADER);
         for (TableResult r : report.tables()) {
-            boolean copied = r.status() == TableResult.Status.REPACKED || r.status() == TableResult.Status.PREPARED;
+            boolean core = TableResult.CORE_REPACK.equals(r.engine());
+            boolean copied = !core && (r.status() == TableResult.Status.REPACKED || r.status() == TableResult.Status.PREPARED);
             rows.add(new String[] {
                     r.table(),
                     r.status().name().toLowerCase(java.util.Locale.ROOT),
                     r.sizeBefore() > 0 ? Sizes.human(r.sizeBefore()) : "",
                     r.sizeAfter() > 0 ? Sizes.human(r.sizeAfter()) : "",
                     copied ? Long.toString(r.rowsCopied()) : "",
-                    r.status() == TableResult.Status.REPACKED ? r.lockHeldMs() + " ms" : "",
+                    r.status() != TableResult.Status.REPACKED ? "" : core ? "by REPACK" : r.lockHeldMs() + " ms",
                     r.reason() == null ? "" : r.reason()});
         }
         int[] widths = new int[HEADER.length - 1];

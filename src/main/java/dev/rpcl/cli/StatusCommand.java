@@ -110,6 +110,15 @@ final class StatusCommand extends RpclCommand {
                     : "no rpcl session works on it now" + ("prepared".equals(t.status())
                             ? ": prepared, waiting for repack_tables (replay_data keeps its log short)"
                             : ": the run stopped or died; repack_tables resumes it, abort_repack cleans it up")));
+            if ("repack".equals(t.engine())) {
+                out.println("    REPACK (CONCURRENTLY): " + (t.repackProgress() != null ? t.repackProgress()
+                        : "waiting to start (the server runs one REPACK at a time)")
+                        + (t.lockAttempts() > 1 ? ", attempt " + t.lockAttempts() : ""));
+                for (String holder : t.heldBy()) {
+                    out.println("    held by " + holder);
+                }
+                continue;
+            }
             List<String> progress = new ArrayList<>();
             if (t.copyBytes() != null) {
                 progress.add("copy " + Sizes.human(t.copyBytes()) + (t.sizeBefore() != null
@@ -149,6 +158,7 @@ final class StatusCommand extends RpclCommand {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("table", t.table());
             m.put("status", t.status());
+            m.put("engine", t.engine());
             m.put("step", t.step());
             m.put("message", t.message());
             m.put("started", t.started());
@@ -168,6 +178,7 @@ final class StatusCommand extends RpclCommand {
             m.put("replayed_rows_per_second", t.replayedPerSecond());
             m.put("seconds_to_catch_up", t.secondsToCatchUp());
             m.put("held_by", t.heldBy());
+            m.put("repack_progress", t.repackProgress());
             list.add(m);
         }
         conn.put("tables", list);

@@ -33,7 +33,7 @@ public final class ConfigLoader {
             "smtp_ssl", "smtp_username", "smtp_password");
     private static final Set<String> CONNECTION_KEYS = Set.of("user", "password", "host", "port", "database",
             "sslmode", "schemas", "tables", "max_replay_rows", "lock_timeout", "check_time", "analyze_tables",
-            "deadlock_resolution", "exclude_schemas", "exclude_tables", "min_gain", "min_gain_ratio");
+            "deadlock_resolution", "exclude_schemas", "exclude_tables", "min_gain", "min_gain_ratio", "engine");
     private static final List<String> LOG_LEVELS = List.of("debug", "info", "warning", "error");
 
     private final RpclHome home;
@@ -159,7 +159,8 @@ public final class ConfigLoader {
                 r.stringList(t, p + "exclude_schemas"),
                 r.stringList(t, p + "exclude_tables"),
                 r.size(t, p + "min_gain", ConnectionConfig.DEFAULT_MIN_GAIN),
-                r.fraction(t, p + "min_gain_ratio", ConnectionConfig.DEFAULT_MIN_GAIN_RATIO));
+                r.fraction(t, p + "min_gain_ratio", ConnectionConfig.DEFAULT_MIN_GAIN_RATIO),
+                ConnectionConfig.Engine.of(r.choice(t, p + "engine", "auto", ConnectionConfig.Engine.VALUES)));
     }
 
     /**

@@ -25,7 +25,8 @@ public record ConnectionConfig(
         List<String> excludeSchemas,
         List<String> excludeTables,
         long minGainBytes,
-        double minGainRatio) {
+        double minGainRatio,
+        Engine engine) {
 
     /** The defaults of min_gain and min_gain_ratio: a table is repacked when it would shrink by 1 MB and 20% at least. */
     public static final String DEFAULT_MIN_GAIN = "1MB";
@@ -66,6 +67,7 @@ public record ConnectionConfig(
         m.put("exclude_tables", excludeTables.isEmpty() ? "(none)" : String.join(", ", excludeTables));
         m.put("min_gain", dev.rpcl.engine.Sizes.human(minGainBytes));
         m.put("min_gain_ratio", Math.round(minGainRatio * 1000) / 10.0 + "%");
+        m.put("engine", engine.configValue());
         return m;
     }
 
@@ -81,6 +83,32 @@ public record ConnectionConfig(
 
         public String configValue() {
             return configValue;
+        }
+    }
+
+    /**
+     * What rewrites a table: rpcl's own engine (triggers, copy, replay, swap by rename), the
+     * server's REPACK (CONCURRENTLY) of PostgreSQL 19 and later, or AUTO, which takes REPACK
+     * where it can do the whole job and rpcl's engine elsewhere ({@code EngineChoice}).
+     */
+    public enum Engine {
+        AUTO("auto"), RPCL("rpcl"), REPACK("repack");
+
+        private final String configValue;
+
+        Engine(String configValue) {
+            this.configValue = configValue;
+        }
+
+        public String configValue() {
+            return configValue;
+        }
+
+        public static final List<String> VALUES = List.of("auto", "rpcl", "repack");
+
+        /** The value as written in a configuration file (checked against {@link #VALUES} first). */
+        public static Engine of(String configValue) {
+            return valueOf(configValue.toUpperCase(java.util.Locale.ROOT));
         }
     }
 

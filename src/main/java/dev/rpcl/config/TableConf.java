@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
  * <li>fillfactor in {@code [storage]} (every table), {@code [storage.SCHEMA]} and
  * {@code [storage.SCHEMA.TABLE]}; the most specific level that sets it wins, each level on its
  * own (repcloud ignored the schema and table levels unless [storage] set one too);</li>
+ * <li>min_gain, min_gain_ratio and engine at the same three levels, each key on its own;</li>
  * <li>{@code COLUMN.cleanup_nulls} and {@code COLUMN.remove_keys} in {@code [SCHEMA.TABLE]};</li>
  * <li>repcloud's first example wrote {@code fillfactor} directly in {@code [SCHEMA.TABLE]}; rpcl
  * takes it as the table's fillfactor and warns that {@code [storage.SCHEMA.TABLE]} is the form
@@ -66,11 +67,14 @@ public final class TableConf {
     private final List<String> warnings;
     /** By level: "" for [storage], then {@link #schemaLevel} and {@link #tableLevel} keys. */
     private final Map<String, Thresholds> thresholds;
+    /** engine by level, keyed as {@link #thresholds}. */
+    private final Map<String, ConnectionConfig.Engine> engines;
 
     TableConf(Path file, boolean present, Fillfactor global, Map<String, Fillfactor> schemas,
             Map<TableName, Fillfactor> tables, Map<TableName, Map<String, ColumnRule>> rules, List<String> warnings,
-            Map<String, Thresholds> thresholds) {
+            Map<String, Thresholds> thresholds, Map<String, ConnectionConfig.Engine> engines) {
         this.thresholds = Map.copyOf(thresholds);
+        this.engines = Map.copyOf(engines);
         this.file = file;
         this.present = present;
         this.global = global;
@@ -107,7 +111,7 @@ public final class TableConf {
 
     /** No per-table settings. */
     public static TableConf none(Path file) {
-        return new TableConf(file, false, null, Map.of(), Map.of(), Map.of(), List.of(), Map.of());
+        return new TableConf(file, false, null, Map.of(), Map.of(), Map.of(), List.of(), Map.of(), Map.of());
     }
 
     public Path file() {
@@ -141,6 +145,15 @@ public final class TableConf {
     public Thresholds thresholdsFor(String schema, String table) {
         return thresholds.getOrDefault(tableLevel(schema, table), Thresholds.NONE)
                 .over(thresholds.getOrDefault(schemaLevel(schema), Thresholds.NONE).over(thresholds.getOrDefault("", Thresholds.NONE)));
+    }
+
+    /** The engine table_conf sets for {@code schema.table} (the most specific level wins), or null for the connection's. */
+    public ConnectionConfig.Engine engineFor(String schema, String table) {
+        ConnectionConfig.Engine e = engines.get(tableLevel(schema, table));
+        if (e == null) {
+            e = engines.get(schemaLevel(schema));
+        }
+        return e != null ? e : engines.get("");
     }
 
     static String schemaLevel(String schema) {

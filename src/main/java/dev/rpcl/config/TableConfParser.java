@@ -25,6 +25,7 @@ final class TableConfParser {
     private static final String FILLFACTOR = "fillfactor";
     private static final String MIN_GAIN = "min_gain";
     private static final String MIN_GAIN_RATIO = "min_gain_ratio";
+    private static final String ENGINE = "engine";
     private static final String CLEANUP_NULLS = "cleanup_nulls";
     private static final String REMOVE_KEYS = "remove_keys";
 
@@ -37,6 +38,7 @@ final class TableConfParser {
     private final Map<TableName, Fillfactor> legacyTables = new LinkedHashMap<>();
     private final Map<TableName, Map<String, ColumnRule>> rules = new LinkedHashMap<>();
     private final Map<String, TableConf.Thresholds> thresholds = new LinkedHashMap<>();
+    private final Map<String, ConnectionConfig.Engine> engines = new LinkedHashMap<>();
 
     TableConfParser(Path file) {
         this.file = file;
@@ -65,7 +67,7 @@ final class TableConfParser {
             }
         }
         mergeLegacyFillfactors();
-        return new TableConf(file, true, global, schemas, tables, rules, warnings, thresholds);
+        return new TableConf(file, true, global, schemas, tables, rules, warnings, thresholds, engines);
     }
 
     /** {@code [storage]}: fillfactor for every table, or schema sections. */
@@ -77,8 +79,8 @@ final class TableConfParser {
                 storageSchema(key, schema);
             } else if (key.equals(FILLFACTOR)) {
                 global = values.fillfactor(value, path);
-            } else if (!threshold("", key, value, path)) {
-                warn(key, path, "[storage] holds only fillfactor, min_gain, min_gain_ratio and [storage.SCHEMA] sections");
+            } else if (!levelSetting("", key, value, path)) {
+                warn(key, path, "[storage] holds only fillfactor, min_gain, min_gain_ratio, engine and [storage.SCHEMA] sections");
             }
         }
     }
@@ -92,8 +94,9 @@ final class TableConfParser {
                 storageTable(schema, key, table);
             } else if (key.equals(FILLFACTOR)) {
                 schemas.put(schema, values.fillfactor(value, path));
-            } else if (!threshold(TableConf.schemaLevel(schema), key, value, path)) {
-                warn(key, path, "[storage.SCHEMA] holds only fillfactor, min_gain, min_gain_ratio and [storage.SCHEMA.TABLE] sections");
+            } else if (!levelSetting(TableConf.schemaLevel(schema), key, value, path)) {
+                warn(key, path, "[storage.SCHEMA] holds only fillfactor, min_gain, min_gain_ratio, engine and [storage.SCHEMA.TABLE]"
+                        + " sections");
             }
         }
     }
@@ -114,18 +117,20 @@ final class TableConfParser {
         for (String key : t.keySet()) {
             Object value = t.get(List.of(key));
             boolean known = !(value instanceof TomlTable)
-                    && (key.equals(FILLFACTOR) || threshold(TableConf.tableLevel(schema, table), key, value, path));
+                    && (key.equals(FILLFACTOR) || levelSetting(TableConf.tableLevel(schema, table), key, value, path));
             if (!known) {
-                warn(key, path, "[storage.SCHEMA.TABLE] holds only fillfactor, min_gain and min_gain_ratio; quote names that"
+                warn(key, path, "[storage.SCHEMA.TABLE] holds only fillfactor, min_gain, min_gain_ratio and engine; quote names that"
                         + " contain dots, e.g. [storage.public.\"t.1\"]");
             }
         }
     }
 
-    /** min_gain or min_gain_ratio at one level of [storage]; false for any other key. */
-    private boolean threshold(String level, String key, Object value, List<String> path) {
+    /** min_gain, min_gain_ratio or engine at one level of [storage]; false for any other key. */
+    private boolean levelSetting(String level, String key, Object value, List<String> path) {
         TableConf.Thresholds now = thresholds.getOrDefault(level, TableConf.Thresholds.NONE);
-        if (key.equals(MIN_GAIN)) {
+        if (key.equals(ENGINE)) {
+            engines.put(level, values.engine(value, path, key));
+        } else if (key.equals(MIN_GAIN)) {
             thresholds.put(level, new TableConf.Thresholds(values.size(value, path, key), now.minGainRatio()));
         } else if (key.equals(MIN_GAIN_RATIO)) {
             thresholds.put(level, new TableConf.Thresholds(now.minGain(), values.fraction(value, path, key)));

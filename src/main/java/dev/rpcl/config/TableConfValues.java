@@ -47,6 +47,14 @@ final class TableConfValues {
         return bytes;
     }
 
+    /** engine: auto, rpcl or repack. */
+    ConnectionConfig.Engine engine(Object value, List<String> path, String key) {
+        if (value instanceof String s && ConnectionConfig.Engine.VALUES.contains(s.trim().toLowerCase(Locale.ROOT))) {
+            return ConnectionConfig.Engine.of(s.trim());
+        }
+        throw bad(value, path, key, "expected \"auto\", \"rpcl\" or \"repack\"");
+    }
+
     /** min_gain_ratio: a fraction from 0 to 1, written 0.2 or "20%". */
     double fraction(Object value, List<String> path, String key) {
         Double d = TomlValues.fractionOf(value);

@@ -89,6 +89,12 @@ final class Maintenance {
                 if (row.step() == Step.VALIDATE || now != null && now.display().equals(t.display()) || !Cleanup.tryLock(c, t)) {
                     continue;
                 }
+                if (row.byCoreRepack()) {
+                    // REPACK left nothing on the table: only its state goes.
+                    RepackState.delete(c, row.schema(), row.name());
+                    Cleanup.unlock(c, t);
+                    continue;
+                }
                 String reason = (now == null ? "was dropped" : "was renamed to " + now.display())
                         + " while rpcl was repacking it (its state was '" + row.status() + "')";
                 try {
@@ -148,6 +154,12 @@ final class Maintenance {
                         + "; stop it first (rpcl stop_repack, stop_prepare or stop_replay)");
             }
             try {
+                if (row.get().byCoreRepack()) {
+                    RepackState.delete(c, schema, name);
+                    LOG.info("{}: aborted: REPACK (CONCURRENTLY) had left nothing on the table; its state was removed", display);
+                    return TableResult.of(display, TableResult.Status.ABORTED, "REPACK (CONCURRENTLY) leaves nothing behind;"
+                            + " its state was removed");
+                }
                 Cleanup.drop(c, t, db.config().lockTimeout(), opts.maxSwapAttempts());
                 RepackState.delete(c, schema, name);
                 LOG.info("{}: aborted: triggers, change log and copy dropped, state removed", display);

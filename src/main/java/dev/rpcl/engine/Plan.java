@@ -28,14 +28,16 @@ public record Plan(String connection, String database, String walLevel, List<Ent
     }
 
     /**
-     * One table. {@code gainBytes} is -1 without statistics to estimate it; {@code afterBytes}
+     * One table. {@code engine} ("rpcl" or "REPACK (CONCURRENTLY)") and {@code engineReason}
+     * say what would rewrite it and why, for the tables that would be rewritten, else null.
+     * {@code gainBytes} is -1 without statistics to estimate it; {@code afterBytes}
      * and {@code peakExtraBytes} are estimates (the copy with its indexes and TOAST, plus the WAL
      * it writes unless wal_level is minimal; the change log comes on top, as the writes go).
      * {@code lockedBy} lists the sessions holding a lock on the table now, which would hold up
      * the triggers' creation and the swap.
      */
-    public record Entry(String table, Action action, String reason, String key, long sizeBytes, long gainBytes,
-                        long afterBytes, long peakExtraBytes, List<String> lockedBy) {
+    public record Entry(String table, Action action, String reason, String engine, String engineReason, String key,
+                        long sizeBytes, long gainBytes, long afterBytes, long peakExtraBytes, List<String> lockedBy) {
         public Entry {
             lockedBy = List.copyOf(lockedBy);
         }

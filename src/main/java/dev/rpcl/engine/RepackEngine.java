@@ -123,6 +123,11 @@ public final class RepackEngine {
      * helper schema: it can be run before create_schema.
      */
     public Plan plan() {
+        return plan(false);
+    }
+
+    /** The plan of prepare_repack when {@code staging}, else of repack_tables. */
+    public Plan plan(boolean staging) {
         List<Candidate> candidates = candidates(false);
         try (Connection c = db.connect()) {
             opts.customizer().check(c, candidates.stream().filter(Candidate::qualifies).toList());
@@ -135,7 +140,11 @@ public final class RepackEngine {
                 walLevel = sizes.walLevel();
                 Plan.Action action;
                 String reason = null;
-                if (!cand.qualifies()) {
+                EngineChoice engine = chooseEngine(c, cand, staging);
+                if (engine.kind() == EngineChoice.Kind.SKIP) {
+                    action = Plan.Action.SKIP;
+                    reason = engine.reason();
+                } else if (engine.kind() == EngineChoice.Kind.RPCL && !cand.qualifies()) {
                     action = Plan.Action.SKIP;
                     reason = cand.skipReason();
                 } else if (helpers && inFlight(c, t)) {
@@ -144,6 +153,8 @@ public final class RepackEngine {
                             + " at step '" + r.step().dbValue() + "'").orElse("") + "): caught up and swapped";
                 } else if ((reason = underThresholds(cand)) != null) {
                     action = Plan.Action.HEALTHY;
+                } else if (engine.kind() == EngineChoice.Kind.REPACK) {
+                    action = Plan.Action.REPACK;
                 } else {
                     List<String> blockers = blockers(c, t);
                     action = blockers.isEmpty() ? Plan.Action.REPACK : Plan.Action.SKIP;
@@ -154,7 +165,10 @@ public final class RepackEngine {
                         : Math.max(0, cand.totalBytes() - cand.wastedBytes());
                 long peak = after * ("minimal".equals(sizes.walLevel()) ? 1 : 2);
                 boolean works = action == Plan.Action.REPACK || action == Plan.Action.RESUME;
-                entries.add(new Plan.Entry(cand.display(), action, reason, cand.keySource(), cand.totalBytes(),
+                entries.add(new Plan.Entry(cand.display(), action, reason,
+                        works ? EngineChoice.display(engine.kind()) : null, works ? engine.reason() : null,
+                        engine.kind() == EngineChoice.Kind.REPACK ? "the table's replica identity" : cand.keySource(),
+                        cand.totalBytes(),
                         cand.wastedBytes() == Candidate.UNKNOWN ? Candidate.UNKNOWN : cand.totalBytes() - after,
                         works ? after : cand.totalBytes(), works ? peak : 0, works ? LockHolders.of(c, cand.oid()) : List.of()));
             }
@@ -189,7 +203,7 @@ public final class RepackEngine {
         List<Candidate> candidates = checked(candidates());
         finish();
         List<TableResult> results = new ArrayList<>(maintenance().cleanUpMoved());
-        for (Candidate cand : announce(candidates)) {
+        for (Candidate cand : announce(candidates, false)) {
             if (stop.getAsBoolean()) {
                 results.add(TableResult.of(cand.display(), TableResult.Status.STOPPED, "not started: a stop was requested"));
                 continue;
@@ -204,7 +218,7 @@ public final class RepackEngine {
     public RepackReport prepareTables() {
         List<Candidate> candidates = checked(candidates());
         List<TableResult> results = new ArrayList<>(maintenance().cleanUpMoved());
-        for (Candidate cand : announce(candidates)) {
+        for (Candidate cand : announce(candidates, true)) {
             if (stop.getAsBoolean()) {
                 results.add(TableResult.of(cand.display(), TableResult.Status.STOPPED, "not started: a stop was requested"));
                 continue;
@@ -285,30 +299,44 @@ public final class RepackEngine {
         return candidates;
     }
 
-    private List<Candidate> announce(List<Candidate> candidates) {
-        for (Candidate cand : candidates) {
-            if (cand.qualifies()) {
-                LOG.info("{}: {} in total, {} to gain; rows identified by its {}", cand.display(),
-                        Sizes.human(cand.totalBytes()), cand.wastedBytes() == Candidate.UNKNOWN
-                                ? "no statistics to estimate what there is" : "an estimated " + Sizes.human(cand.wastedBytes()),
-                        cand.keySource());
-            } else {
-                LOG.warn("{}: skipped: {}", cand.display(), cand.skipReason());
+    private List<Candidate> announce(List<Candidate> candidates, boolean staging) {
+        try (Connection c = db.connect()) {
+            for (Candidate cand : candidates) {
+                EngineChoice engine = chooseEngine(c, cand, staging);
+                String gain = cand.wastedBytes() == Candidate.UNKNOWN ? "no statistics to estimate what there is"
+                        : "an estimated " + Sizes.human(cand.wastedBytes());
+                if (engine.kind() == EngineChoice.Kind.REPACK) {
+                    LOG.info("{}: {} in total, {} to gain; engine REPACK (CONCURRENTLY): {}", cand.display(),
+                            Sizes.human(cand.totalBytes()), gain, engine.reason());
+                } else if (engine.kind() == EngineChoice.Kind.RPCL && cand.qualifies()) {
+                    LOG.info("{}: {} in total, {} to gain; engine rpcl ({}); rows identified by its {}", cand.display(),
+                            Sizes.human(cand.totalBytes()), gain, engine.reason(), cand.keySource());
+                } else {
+                    LOG.warn("{}: skipped: {}", cand.display(), engine.kind() == EngineChoice.Kind.SKIP ? engine.reason()
+                            : cand.skipReason());
+                }
             }
+        } catch (SQLException e) {
+            throw failure("Cannot choose the engines", e);
         }
         return candidates;
     }
 
     private TableResult run(Candidate cand, boolean swap) {
-        if (!cand.qualifies()) {
-            return TableResult.skipped(cand.display(), cand.totalBytes(), cand.skipReason());
-        }
         RepackTable t = RepackTable.of(cand.oid(), cand.schema(), cand.name(), cand.keyColumns());
         TableRepack work = new TableRepack(db, opts, guard, t);
         // The advisory lock that keeps other rpcl processes off the table is held by the session
         // that does the work: if that session is lost, the work stops with it. On a session of its
         // own, idle and unwatched, a lost lock let a second process work on the same table.
         try (Connection c = db.connect()) {
+            EngineChoice engine = chooseEngine(c, cand, !swap);
+            if (engine.kind() == EngineChoice.Kind.SKIP) {
+                LOG.warn("{}: skipped: {}", cand.display(), engine.reason());
+                return TableResult.skipped(cand.display(), cand.totalBytes(), engine.reason());
+            }
+            if (engine.kind() == EngineChoice.Kind.RPCL && !cand.qualifies()) {
+                return TableResult.skipped(cand.display(), cand.totalBytes(), cand.skipReason());
+            }
             if (!Cleanup.tryLock(c, t)) {
                 return TableResult.skipped(cand.display(), cand.totalBytes(), Cleanup.heldElsewhere(c, t));
             }
@@ -321,6 +349,9 @@ public final class RepackEngine {
                 if (healthy != null && !inFlight(c, t)) {
                     LOG.info("{}: not repacked: {}", cand.display(), healthy);
                     return TableResult.of(cand.display(), TableResult.Status.HEALTHY, healthy).withSizeBefore(cand.totalBytes());
+                }
+                if (engine.kind() == EngineChoice.Kind.REPACK) {
+                    return new CoreRepack(db, opts, guard).run(c, cand, t, engine.reason());
                 }
                 List<String> blockers = blockers(c, t);
                 if (!blockers.isEmpty()) {
@@ -412,10 +443,31 @@ public final class RepackEngine {
                 + (own.minGain() != null || own.minGainRatio() != null ? " (table_conf)" : "");
     }
 
-    /** Whether an earlier run left this table prepared or part way: its work is finished whatever its gain. */
+    /**
+     * Whether an earlier run of rpcl's engine left this table prepared or part way: its work is
+     * finished whatever its gain. (An interrupted REPACK left nothing to finish.)
+     */
     private static boolean inFlight(Connection c, RepackTable t) throws SQLException {
         Optional<RepackState.Row> row = RepackState.find(c, t.ref().schema(), t.ref().name());
-        return row.isPresent() && !row.get().status().equals(RepackState.COMPLETE);
+        return row.isPresent() && !row.get().status().equals(RepackState.COMPLETE) && !row.get().byCoreRepack();
+    }
+
+    /** The engine for this table now; {@code staging} for prepare_repack. */
+    private EngineChoice chooseEngine(Connection c, Candidate cand, boolean staging) throws SQLException {
+        dev.rpcl.catalog.TableRef ref = new dev.rpcl.catalog.TableRef(cand.oid(), cand.schema(), cand.name(),
+                HelperSchema.NEW_SCHEMA, "");
+        ConnectionConfig.Engine own = opts.customizer().engine(ref);
+        RepackTable t = RepackTable.of(cand.oid(), cand.schema(), cand.name(), cand.keyColumns());
+        return EngineChoice.choose(new EngineChoice.Situation(own != null ? own : db.config().engine(), own != null,
+                dev.rpcl.db.ServerVersion.major(c), walLevel(c), staging, HelperSchema.exists(c) && inFlight(c, t),
+                opts.customizer().rewritesValues(ref), EngineChoice.facts(c, cand.oid())));
+    }
+
+    private static String walLevel(Connection c) throws SQLException {
+        try (var st = c.createStatement(); var rs = st.executeQuery("SELECT current_setting('wal_level')")) {
+            rs.next();
+            return rs.getString(1);
+        }
     }
 
     /**
@@ -424,7 +476,7 @@ public final class RepackEngine {
      */
     private String dropLeftovers(Connection c, RepackTable t) throws SQLException {
         Optional<RepackState.Row> row = RepackState.find(c, t.ref().schema(), t.ref().name());
-        if (row.isEmpty() || row.get().status().equals(RepackState.COMPLETE)) {
+        if (row.isEmpty() || row.get().status().equals(RepackState.COMPLETE) || row.get().byCoreRepack()) {
             return "";
         }
         RepackState.Row r = row.get();
@@ -436,7 +488,7 @@ public final class RepackEngine {
 
     private boolean resumePrepared(Connection c, Candidate cand, RepackTable t, TableRepack work) throws SQLException {
         Optional<RepackState.Row> row = RepackState.find(c, t.ref().schema(), t.ref().name());
-        if (row.isEmpty() || row.get().status().equals(RepackState.COMPLETE)) {
+        if (row.isEmpty() || row.get().status().equals(RepackState.COMPLETE) || row.get().byCoreRepack()) {
             return false;
         }
         RepackState.Row r = row.get();
@@ -558,7 +610,7 @@ public final class RepackEngine {
     private static TableResult result(RepackTable t, Candidate cand, TableResult.Status status, String reason, TableRepack w,
                                       long sizeAfter) {
         return new TableResult(t.display(), status, reason, cand.totalBytes(), sizeAfter, w.rowsCopied, w.rowsReplayed,
-                w.lockAttempts, w.lockHeldMs, w.timings());
+                w.lockAttempts, w.lockHeldMs, w.timings(), "rpcl");
     }
 
     private static List<TableResult> withFinish(List<TableResult> results, Map<String, String> warnings) {

@@ -27,7 +27,12 @@ final class RepackState {
      */
     record Row(long oldOid, String schema, String name, List<String> keyColumns, Step step, String status,
                boolean readyForSwap, String fingerprint, List<String> afterCommit, CopyPhase.ColumnLists columns,
-               List<String> storageOptions) {
+               List<String> storageOptions, String engine) {
+
+        /** Whether REPACK (CONCURRENTLY) did this table's work: it leaves no object behind, whatever its status. */
+        boolean byCoreRepack() {
+            return "repack".equals(engine);
+        }
     }
 
     private static final String START = """
@@ -51,7 +56,8 @@ final class RepackState {
                    j_definition ->> 'insert_list', j_definition ->> 'select_list',
                    CASE WHEN j_definition -> 'storage_options' IS NOT NULL THEN
                      ARRAY(SELECT key || '=' || value FROM jsonb_each_text(j_definition -> 'storage_options') ORDER BY key)
-                   END
+                   END,
+                   j_definition ->> 'engine'
               FROM sch_repcloud.t_table_repack
             """;
 
@@ -143,6 +149,15 @@ final class RepackState {
         }
     }
 
+    /** Which engine works on the table: "repack" for REPACK (CONCURRENTLY); no mark is rpcl's own. */
+    static void engine(Connection c, RepackTable t, String engine) throws SQLException {
+        update(c, t, "j_definition = coalesce(j_definition, '{}') || jsonb_build_object('engine', ?::text)", engine);
+    }
+
+    static void lockAttempts(Connection c, RepackTable t, int attempts) throws SQLException {
+        update(c, t, "i_lock_attempts = ?", attempts);
+    }
+
     static void lockHeld(Connection c, RepackTable t, long millis) throws SQLException {
         update(c, t, "i_lock_held_ms = ?", millis);
     }
@@ -193,7 +208,8 @@ final class RepackState {
                             rs.getBoolean(7), rs.getString(8), Arrays.asList((String[]) rs.getArray(9).getArray()),
                             rs.getString(10) == null || rs.getString(11) == null ? null
                                     : new CopyPhase.ColumnLists(rs.getString(10), rs.getString(11)),
-                            rs.getArray(12) == null ? null : Arrays.asList((String[]) rs.getArray(12).getArray())));
+                            rs.getArray(12) == null ? null : Arrays.asList((String[]) rs.getArray(12).getArray()),
+                            rs.getString(13)));
                 }
             }
             return out;

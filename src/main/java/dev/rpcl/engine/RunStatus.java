@@ -11,7 +11,7 @@ import java.util.List;
  * What rpcl is doing in a database, or did: one entry per table of sch_repcloud.t_table_repack,
  * with, for a table in flight, the rpcl session working on it, the copy's size so far, the index
  * builds in progress, the change log's backlog with its incoming and replay rates, and the
- * sessions that hold the table. Read from another process, by any role that may read
+ * sessions that hold the table; for a table REPACK (CONCURRENTLY) works on, its progress. Read from another process, by any role that may read
  * t_table_repack: everything else comes from the statistics views and the catalog.
  */
 public final class RunStatus {
@@ -21,7 +21,7 @@ public final class RunStatus {
                         String ended, Long sizeBefore, Long sizeAfter, Long rowsCopied, long rowsReplayed, int lockAttempts,
                         Long lockHeldMs, Integer rpclPid, String rpclState, Long rpclBusySeconds, Long copyBytes,
                         List<String> indexBuilds, Long backlogRows, Double incomingPerSecond, Double replayedPerSecond,
-                        List<String> heldBy) {
+                        List<String> heldBy, String engine, String repackProgress) {
         public Table {
             indexBuilds = List.copyOf(indexBuilds);
             heldBy = List.copyOf(heldBy);
@@ -49,7 +49,8 @@ public final class RunStatus {
                    r.i_size_start, r.i_size_end, r.i_rows_copied, r.i_rows_replayed, r.i_lock_attempts, r.i_lock_held_ms,
                    copy.oid AS copy_oid, pg_catalog.pg_relation_size(copy.oid) AS copy_bytes, log.oid AS log_oid,
                    a.pid AS rpcl_pid, a.state AS rpcl_state,
-                   extract(epoch FROM now() - coalesce(a.query_start, a.backend_start))::bigint AS rpcl_busy
+                   extract(epoch FROM now() - coalesce(a.query_start, a.backend_start))::bigint AS rpcl_busy,
+                   coalesce(r.j_definition ->> 'engine', 'rpcl') AS engine
               FROM sch_repcloud.t_table_repack r
               LEFT JOIN pg_catalog.pg_class copy
                 ON copy.relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'sch_repnew')
@@ -76,6 +77,18 @@ public final class RunStatus {
               FROM pg_catalog.pg_stat_progress_create_index p
              WHERE p.relid = ?
              ORDER BY p.pid
+            """;
+
+    /** The progress of REPACK (CONCURRENTLY) on a table (PostgreSQL 19 and later). */
+    private static final String REPACK_PROGRESS = """
+            SELECT p.phase
+                   || CASE WHEN p.heap_blks_total > 0 THEN ', ' || p.heap_blks_scanned || ' of ' || p.heap_blks_total
+                           || ' heap blocks scanned (' || round(100.0 * p.heap_blks_scanned / p.heap_blks_total) || '%)' ELSE '' END
+                   || ', ' || p.heap_tuples_scanned || ' rows copied, '
+                   || (p.heap_tuples_inserted + p.heap_tuples_updated + p.heap_tuples_deleted) || ' concurrent changes applied'
+                   || CASE WHEN p.index_rebuild_count > 0 THEN ', ' || p.index_rebuild_count || ' index(es) rebuilt' ELSE '' END
+              FROM pg_catalog.pg_stat_progress_repack p
+             WHERE p.relid = ? AND p.datid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
             """;
 
     private RunStatus() {
@@ -126,7 +139,8 @@ public final class RunStatus {
                     b == null ? null : b.live(),
                     rates ? (b.inserted() - a.inserted()) * 1000.0 / sampleMs : null,
                     rates ? (b.deleted() - a.deleted()) * 1000.0 / sampleMs : null,
-                    inFlight ? withoutRpcl(LockHolders.of(c, num(r[1])), r[17]) : List.of()));
+                    inFlight ? withoutRpcl(LockHolders.of(c, num(r[1])), r[17]) : List.of(),
+                    (String) r[20], inFlight && "repack".equals(r[20]) ? repackProgress(c, num(r[1])) : null));
         }
         return out;
     }
@@ -149,6 +163,15 @@ public final class RunStatus {
             }
         }
         return out;
+    }
+
+    private static String repackProgress(Connection c, long tableOid) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(REPACK_PROGRESS)) {
+            ps.setLong(1, tableOid);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
     }
 
     private static List<String> indexBuilds(Connection c, long copyOid) throws SQLException {

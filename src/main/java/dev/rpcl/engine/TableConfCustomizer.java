@@ -44,6 +44,16 @@ public final class TableConfCustomizer implements TableCustomizer {
     }
 
     @Override
+    public dev.rpcl.config.ConnectionConfig.Engine engine(TableRef table) {
+        return conf.engineFor(table.schema(), table.name());
+    }
+
+    @Override
+    public boolean rewritesValues(TableRef table) {
+        return conf.tablesWithRules().contains(new TableConf.TableName(table.schema(), table.name()));
+    }
+
+    @Override
     public void check(Connection c, List<Candidate> tables) {
         TableConfCheck check = TableConfCheck.run(c, conf,
                 tables.stream().map(t -> new TableConf.TableName(t.schema(), t.name())).toList());

@@ -32,15 +32,28 @@ public interface TableCustomizer {
         return quotedColumn;
     }
 
-    /**
-     * Called once with the tables about to be repacked, before any of them is touched: throws
-     * a bad-input RpclException when the customization cannot apply to one of them.
-     */
     /** min_gain and min_gain_ratio for this table where table_conf sets them; null keys mean the connection's. */
     default dev.rpcl.config.TableConf.Thresholds thresholds(TableRef table) {
         return dev.rpcl.config.TableConf.Thresholds.NONE;
     }
 
+    /** The engine table_conf sets for this table, or null for the connection's. */
+    default dev.rpcl.config.ConnectionConfig.Engine engine(TableRef table) {
+        return null;
+    }
+
+    /**
+     * Whether the copy reads a column through an expression other than the column itself (a
+     * JSON cleanup): only rpcl's engine can apply it, REPACK copies rows as they are.
+     */
+    default boolean rewritesValues(TableRef table) {
+        return false;
+    }
+
+    /**
+     * Called once with the tables about to be repacked, before any of them is touched: throws
+     * a bad-input RpclException when the customization cannot apply to one of them.
+     */
     default void check(Connection c, List<Candidate> tables) {
     }
 }

@@ -486,7 +486,7 @@ final class TableRepack {
         }
     }
 
-    private static int backendPid(Connection c) throws SQLException {
+    static int backendPid(Connection c) throws SQLException {
         try (Statement st = c.createStatement(); var rs = st.executeQuery("SELECT pg_catalog.pg_backend_pid()")) {
             rs.next();
             return rs.getInt(1);

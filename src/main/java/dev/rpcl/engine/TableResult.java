@@ -5,6 +5,7 @@ import java.util.Map;
 /**
  * What happened to one table. {@code reason} says why a table was skipped or failed (one line a
  * DBA can act on), or carries a warning for a repacked one; sizes are pg_total_relation_size.
+ * {@code engine} is what worked on the table ("rpcl" or {@link #CORE_REPACK}), null when nothing did.
  */
 public record TableResult(
         String table,
@@ -16,7 +17,11 @@ public record TableResult(
         long rowsReplayed,
         int lockAttempts,
         long lockHeldMs,
-        Map<String, Long> timingsMs) {
+        Map<String, Long> timingsMs,
+        String engine) {
+
+    /** {@link #engine} of a table repacked by REPACK (CONCURRENTLY); rpcl's own is {@code "rpcl"}. */
+    public static final String CORE_REPACK = "repack";
 
     /** The outcome of a table. */
     public enum Status {
@@ -41,11 +46,11 @@ public record TableResult(
     }
 
     public static TableResult skipped(String table, long size, String reason) {
-        return new TableResult(table, Status.SKIPPED, reason, size, 0, 0, 0, 0, 0, Map.of());
+        return new TableResult(table, Status.SKIPPED, reason, size, 0, 0, 0, 0, 0, Map.of(), null);
     }
 
     public static TableResult of(String table, Status status, String reason) {
-        return new TableResult(table, status, reason, 0, 0, 0, 0, 0, 0, Map.of());
+        return new TableResult(table, status, reason, 0, 0, 0, 0, 0, 0, Map.of(), null);
     }
 
     public boolean ok() {
@@ -53,11 +58,11 @@ public record TableResult(
     }
 
     public TableResult withSizeBefore(long size) {
-        return new TableResult(table, status, reason, size, sizeAfter, rowsCopied, rowsReplayed, lockAttempts, lockHeldMs, timingsMs);
+        return new TableResult(table, status, reason, size, sizeAfter, rowsCopied, rowsReplayed, lockAttempts, lockHeldMs, timingsMs, engine);
     }
 
     public TableResult withSizeAfter(long size, String warning) {
         return new TableResult(table, status, warning != null ? warning : reason, sizeBefore, size, rowsCopied, rowsReplayed,
-                lockAttempts, lockHeldMs, timingsMs);
+                lockAttempts, lockHeldMs, timingsMs, engine);
     }
 }

@@ -218,7 +218,7 @@ public final class TestDatabase implements AutoCloseable {
 
     /**
      * Tests repack small tables: unless a test sets them, min_gain and min_gain_ratio are 0, so
-     * that every selected table is repacked whatever its bloat.
+     * that every selected table is repacked whatever its bloat; and engine is rpcl.
      */
     private static String withoutThresholds(String extra) {
         String out = extra;
@@ -227,6 +227,11 @@ public final class TestDatabase implements AutoCloseable {
         }
         if (!extra.contains("min_gain_ratio")) {
             out += "\nmin_gain_ratio = 0";
+        }
+        // The tests of rpcl's engine run it on every version; those of REPACK (CONCURRENTLY) and of
+        // the automatic choice set engine themselves.
+        if (!extra.contains("engine =")) {
+            out += "\nengine = \"rpcl\"";
         }
         return out;
     }
