@@ -284,7 +284,7 @@ final class CoreRepack {
     /**
      * Reads the REPACK's progress and lock waits from a session of its own: a line in the log
      * every {@link Heartbeat#EVERY}, and, when its backend waits for a lock, the sessions it
-     * waits for, logged once per change and kept for the failure message.
+     * waits for, logged once per attempt and kept, as they are last seen, for the failure message.
      */
     private final class Watcher implements AutoCloseable {
         private final RepackTable t;
@@ -322,7 +322,7 @@ final class CoreRepack {
             String waitsFor = rs.getString("blockers");
             if (waitsFor != null) {
                 blockers.set(waitsFor);
-                if (!waitsFor.equals(loggedBlockers)) {
+                if (loggedBlockers == null) {
                     LOG.warn("{}: REPACK (CONCURRENTLY) waits for a lock on the table (at most lock_timeout, {} ms), held by {}",
                             t.display(), cfg.lockTimeout().toMillis(), waitsFor);
                     loggedBlockers = waitsFor;
