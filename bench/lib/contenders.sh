@@ -6,13 +6,15 @@ contender_setup() { # contender db dir
     local contender=$1 db=$2 dir=$3
     case $contender in
         pg_repack) su_psql "$db" -c "CREATE EXTENSION pg_repack" ;;
-        rpcl | rpcl_base)
-            rpcl_write_config "$db"
+        rpcl | rpcl_base | rpcl_engine)
+            # rpcl_engine: rpcl's own engine whatever the server, for PostgreSQL 19's side by side
+            # with REPACK (CONCURRENTLY), which rpcl's default (engine = auto) takes there.
+            rpcl_write_config "$db" "$([ "$contender" = rpcl_engine ] && echo 'engine = "rpcl"')"
             rm -f "$RPCL_HOME/logs/repack_bench.log"
             REPCLOUD_HOME="$RPCL_HOME" "$ROOT_DIR/scripts/rpcl" create_schema --config bench >"$dir/rpcl-create_schema.out" 2>&1 \
                 || { cat "$dir/rpcl-create_schema.out" >&2; return 1; }
             ;;
-        vacuum_full | none) ;;
+        vacuum_full | repack_core | none) ;;
         *) die "unknown contender $contender" ;;
     esac
 }
@@ -27,6 +29,14 @@ contender_run() { # contender db dir
             ;;
         rpcl_base)
             RPCL_JAR=$RPCL_BASE_JAR rpcl_cmd repack_tables "$dir/rpcl_base.out"
+            ;;
+        rpcl_engine)
+            rpcl_cmd repack_tables "$dir/rpcl_engine.out"
+            ;;
+        repack_core)
+            # PostgreSQL 19's own online repack, as its owner runs it by hand, analyzed as the others
+            timeout "$RUN_TIMEOUT" psql -X -q -v ON_ERROR_STOP=1 -h "$PGHOST" -p "$PGPORT" -U "$OWNER" -d "$db" \
+                -c "REPACK (CONCURRENTLY, ANALYZE) public.bench_item" >"$dir/repack_core.out" 2>&1
             ;;
         pg_repack)
             timeout "$RUN_TIMEOUT" pg_repack -h "$PGHOST" -p "$PGPORT" -U "$SUPERUSER" -d "$db" -t public.bench_item $PG_REPACK_ARGS >"$dir/pg_repack.out" 2>&1
@@ -46,6 +56,8 @@ contender_label() {
     case $1 in
         rpcl) echo "rpcl" ;;
         rpcl_base) echo "rpcl, base build" ;;
+        rpcl_engine) echo "rpcl, engine = rpcl" ;;
+        repack_core) echo "REPACK (CONCURRENTLY), by hand" ;;
         pg_repack) echo "pg_repack" ;;
         vacuum_full) echo "VACUUM FULL" ;;
         none) echo "no repack (baseline)" ;;
@@ -54,7 +66,7 @@ contender_label() {
 
 # The configuration rpcl runs with: the owner role, the one table, and defaults for everything
 # else unless --rpcl-setting overrides a key of the connection.
-rpcl_write_config() { # db
+rpcl_write_config() { # db [extra line for the connection]
     mkdir -p "$RPCL_HOME/config"
     {
         echo "pid_dir = \"$RPCL_HOME/pid\""
@@ -71,6 +83,7 @@ rpcl_write_config() { # db
         echo "database = \"$1\""
         echo "sslmode = \"disable\""
         echo "tables = [\"public.bench_item\"]"
+        [ -z "${2:-}" ] || echo "$2"
         local setting
         for setting in "${RPCL_SETTINGS[@]}"; do
             echo "${setting%%=*} = \"${setting#*=}\""

@@ -104,7 +104,7 @@ final class StatusCommand extends RpclCommand {
                 continue;
             }
             out.println("  " + t.table() + "  " + t.status() + ", step " + t.step() + ", started " + t.started() + " ("
-                    + t.secondsSinceStart() + " s ago)");
+                    + t.secondsSinceStart() + " s ago)" + (t.message() != null ? ": " + t.message() : ""));
             out.println("    " + (t.rpclPid() != null ? "rpcl session pid " + t.rpclPid() + ", " + t.rpclState()
                     + (t.rpclBusySeconds() != null ? " for " + t.rpclBusySeconds() + " s" : "")
                     : "no rpcl session works on it now" + ("prepared".equals(t.status())

@@ -26,7 +26,9 @@ public record ConnectionConfig(
         List<String> excludeTables,
         long minGainBytes,
         double minGainRatio,
-        Engine engine) {
+        Engine engine,
+        Duration maxReplicaLag,
+        String throttleQuery) {
 
     /** The defaults of min_gain and min_gain_ratio: a table is repacked when it would shrink by 1 MB and 20% at least. */
     public static final String DEFAULT_MIN_GAIN = "1MB";
@@ -68,6 +70,8 @@ public record ConnectionConfig(
         m.put("min_gain", dev.rpcl.engine.Sizes.human(minGainBytes));
         m.put("min_gain_ratio", Math.round(minGainRatio * 1000) / 10.0 + "%");
         m.put("engine", engine.configValue());
+        m.put("max_replica_lag", maxReplicaLag.isZero() ? "0 (off)" : Durations.format(maxReplicaLag));
+        m.put("throttle_query", throttleQuery == null ? "(none)" : throttleQuery);
         return m;
     }
 

@@ -94,6 +94,7 @@ final class CoreRepack {
             RepackState.step(c, t, Step.COPY);
             LOG.info("{}: repack started with REPACK (CONCURRENTLY) ({})", t.display(), why);
             applyStorageOptions(c, t);
+            new Throttle(cfg).await(c, t, guard);
             waitForOtherRepacks(c, t);
             Database.setApplicationName(c, t.display(), "repack");
             int pid = TableRepack.backendPid(c);

@@ -36,6 +36,12 @@ final class Maintenance {
     long replayPrepared() {
         long total = 0;
         try (Connection c = db.connect()) {
+            String throttled = new Throttle(db.config()).reason(c);
+            if (throttled != null) {
+                // The daemon sleeps when nothing was replayed, and asks again.
+                LOG.debug("replay held back: {}", throttled);
+                return 0;
+            }
             for (RepackState.Row row : RepackState.withStatus(c, RepackState.PREPARED)) {
                 if (stop.getAsBoolean()) {
                     break;

@@ -293,6 +293,7 @@ public final class RepackEngine {
     private List<Candidate> checked(List<Candidate> candidates) {
         try (Connection c = db.connect()) {
             opts.customizer().check(c, candidates.stream().filter(Candidate::qualifies).toList());
+            new Throttle(db.config()).check(c);
         } catch (SQLException e) {
             throw failure("Cannot check the table configuration", e);
         }

@@ -95,6 +95,11 @@ final class RepackState {
         }
     }
 
+    /** The message status shows for a table in flight (why it waits), or null to clear it. */
+    static void message(Connection c, RepackTable t, String message) throws SQLException {
+        update(c, t, "t_message = ?", message);
+    }
+
     static void fingerprint(Connection c, RepackTable t, String fingerprint) throws SQLException {
         update(c, t, "j_definition = coalesce(j_definition, '{}') || jsonb_build_object('fingerprint', ?::text)", fingerprint);
     }

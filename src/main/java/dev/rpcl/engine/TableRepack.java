@@ -35,6 +35,7 @@ final class TableRepack {
     private final ConnectionConfig cfg;
     private final RepackOptions opts;
     private final StopGuard stop;
+    private final Throttle throttle;
     private final RepackTable t;
     private final Map<String, Long> timings = new LinkedHashMap<>();
     private String fingerprint;
@@ -56,6 +57,7 @@ final class TableRepack {
         this.cfg = db.config();
         this.opts = opts;
         this.stop = stop;
+        this.throttle = new Throttle(db.config());
         this.t = t;
     }
 
@@ -70,11 +72,20 @@ final class TableRepack {
     /** How often a paused or postponed table says so in the log. */
     private static final long WAITING_REPORT_NS = 60_000_000_000L;
 
-    /** At a safe point: waits while a pause is requested for the table (rpcl pause); a stop ends the wait. */
-    void honourPause(Connection c) throws SQLException {
+    /**
+     * At a safe point: waits while a pause is requested for the table (rpcl pause), then while
+     * the throttle holds (max_replica_lag, throttle_query); a stop ends the wait. Returns whether
+     * it waited.
+     */
+    boolean honourPause(Connection c) throws SQLException {
+        boolean paused = waitWhilePaused(c);
+        return throttle.await(c, t, stop) || paused;
+    }
+
+    private boolean waitWhilePaused(Connection c) throws SQLException {
         Optional<Control.Request> pause = Control.find(c, t, Control.PAUSE);
         if (pause.isEmpty()) {
-            return;
+            return false;
         }
         long since = System.nanoTime();
         long nextReport = since + WAITING_REPORT_NS;
@@ -89,6 +100,7 @@ final class TableRepack {
             pause = Control.find(c, t, Control.PAUSE);
         }
         LOG.info("{}: resumed after a pause of {} s", t.display(), (System.nanoTime() - since) / 1_000_000_000);
+        return true;
     }
 
     private Step current = Step.CREATE_TABLE;
@@ -332,7 +344,11 @@ final class TableRepack {
         long rows = 0;
         while (true) {
             checkStop();
-            honourPause(c);
+            if (honourPause(c)) {
+                // The backlog grew while rpcl waited: judge the replay's gain from now on.
+                gain = new Readiness.Gain(CATCH_UP_CHECKS);
+                nextCheck = System.nanoTime() + checkEveryNs;
+            }
             Replayer.Batch b = replayOnce(c);
             rows += b.logRows();
             long ms = Math.max(1, (System.nanoTime() - start) / 1_000_000);

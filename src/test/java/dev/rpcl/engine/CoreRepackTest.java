@@ -173,7 +173,7 @@ class CoreRepackTest {
     }
 
     @Test
-    void aStopCancelsARunningRepackAndLeavesTheTableAsItWas() throws Exception {
+    void statusShowsARunningRepacksProgressAndAStopCancelsItLeavingTheTableAsItWas() throws Exception {
         // An index whose expression sleeps 1 ms a row in rpcl's sessions: REPACK's index build takes 20 s.
         bloated("cr_stop");
         db.execute("INSERT INTO cr_stop SELECT g, 'x' FROM generate_series(20001, 32000) g",
@@ -198,6 +198,13 @@ class CoreRepackTest {
                 Thread.sleep(50);
             }
             Thread.sleep(1000);
+            try (Connection c = db.ownerConnection()) {
+                RunStatus.Table status = RunStatus.read(c, 0).stream().filter(t -> t.table().equals("public.cr_stop"))
+                        .findFirst().orElseThrow();
+                assertEquals("repack", status.engine(), status::toString);
+                assertTrue(status.inFlight() && status.repackProgress() != null
+                        && status.repackProgress().contains("rows copied"), status::toString);
+            }
             long requested = System.nanoTime();
             stop.request("test");
             TableResult r = run.get(60, TimeUnit.SECONDS);

@@ -1,0 +1,107 @@
+package dev.rpcl.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rpcl.catalog.Candidate;
+import dev.rpcl.config.ConfigLoader;
+import dev.rpcl.config.ConnectionConfig;
+import dev.rpcl.config.RpclHome;
+import dev.rpcl.daemon.StopSignal;
+import dev.rpcl.db.Database;
+import dev.rpcl.testing.CliRun;
+import dev.rpcl.testing.TestDatabase;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The throttle: while throttle_query says the server is under strain (here a simulated replica
+ * lag in a table), rpcl's work waits at its next safe point, says why in the log and in status,
+ * and goes on when the strain is gone, the application writing all along.
+ */
+@Timeout(180)
+class ThrottleTest {
+    static TestDatabase db;
+
+    @TempDir
+    Path home;
+
+    @BeforeAll
+    static void createDatabase() {
+        db = TestDatabase.create(ThrottleTest.class);
+        db.execute("CREATE TABLE sim_lag (seconds int NOT NULL)", "INSERT INTO sim_lag VALUES (60)");
+    }
+
+    @AfterAll
+    static void dropDatabase() {
+        db.close();
+    }
+
+    @Test
+    void aSimulatedLagHoldsTheRepackBackUntilItIsGoneAndTheDataStaysExact() throws Exception {
+        db.execute(TwinWorkload.schema("thr_t", false));
+        db.writeConfig(home, "default", "main", """
+                tables = ['public.thr_t']
+                throttle_query = "SELECT seconds > 10 FROM public.sim_lag"
+                max_replica_lag = "30s"
+                check_time = "1"
+                """);
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        ConnectionConfig cfg = new ConfigLoader(new RpclHome(home).initialise()).load("default").select("main").get(0);
+        String oid = db.scalar("SELECT 'thr_t'::regclass::oid");
+        try (TwinWorkload app = new TwinWorkload(db, "thr_t", false, 2);
+             Database database = new Database(cfg, RepackEngine.POOL_SIZE)) {
+            app.start(2000);
+            RepackEngine engine = new RepackEngine(database, RepackOptions.defaults(), new StopSignal());
+            Candidate cand = engine.candidates().get(0);
+            CompletableFuture<TableResult> run = CompletableFuture.supplyAsync(() -> engine.repack(cand));
+            String message = "SELECT coalesce(max(t_message), '') FROM sch_repcloud.t_table_repack WHERE v_old_table_name = 'thr_t'";
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!db.scalar(message).startsWith("throttled: throttle_query returned true")) {
+                assertTrue(System.nanoTime() < deadline && !run.isDone(), () -> "never throttled: " + run.join());
+                Thread.sleep(50);
+            }
+            Thread.sleep(2000);
+            assertFalse(run.isDone(), "held back while the lag lasts");
+            assertEquals("", db.scalar("SELECT coalesce(i_rows_copied::text, '') FROM sch_repcloud.t_table_repack"),
+                    "nothing copied yet");
+            try (Connection c = db.ownerConnection()) {
+                RunStatus.Table st = RunStatus.read(c, 0).get(0);
+                assertTrue(st.message().startsWith("throttled:"), st::toString);
+            }
+            db.execute("UPDATE sim_lag SET seconds = 0");
+            TableResult r = run.get(120, TimeUnit.SECONDS);
+            assertEquals(TableResult.Status.REPACKED, r.status(), r::toString);
+            Thread.sleep(300);
+            app.close();
+            assertTrue(app.errors.isEmpty(), () -> "the application failed: " + app.errors);
+        }
+        assertNotEquals(oid, db.scalar("SELECT 'thr_t'::regclass::oid"));
+        assertEquals("0", db.scalar("SELECT count(*) FROM (SELECT * FROM thr_t EXCEPT ALL SELECT * FROM thr_t_twin) x"));
+        assertEquals("0", db.scalar("SELECT count(*) FROM (SELECT * FROM thr_t_twin EXCEPT ALL SELECT * FROM thr_t) x"));
+        String log = java.nio.file.Files.readString(home.resolve("logs/repack_default.log"));
+        assertTrue(log.contains("public.thr_t: throttled: throttle_query returned true; rpcl waits")
+                && log.contains("public.thr_t: throttle lifted after"), log);
+    }
+
+    @Test
+    void aThrottleQueryThatFailsStopsTheRunWithExit2BeforeAnythingIsTouched() {
+        db.execute("CREATE TABLE thr_bad (id int PRIMARY KEY)");
+        db.writeConfig(home, "default", "main", "tables = ['public.thr_bad']\nthrottle_query = \"SELECT no_such_column FROM sim_lag\"");
+        assertEquals(0, CliRun.run(home, "create_schema").exitCode());
+        CliRun run = CliRun.run(home, "repack_tables");
+        assertEquals(2, run.exitCode(), run::toString);
+        assertTrue(run.err().contains("throttle_query of connection main fails") && run.err().contains("no_such_column"),
+                run::toString);
+        assertEquals("0", db.scalar("SELECT count(*) FROM sch_repcloud.t_table_repack WHERE v_old_table_name = 'thr_bad'"));
+    }
+}
