@@ -2,7 +2,6 @@ package dev.rpcl.engine;
 
 import dev.rpcl.RpclException;
 import dev.rpcl.catalog.ViewCarrier;
-import dev.rpcl.db.SqlStates;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -112,42 +111,39 @@ final class Cleanup {
      * the copy are dropped, and the exception says to run abort_repack later.
      */
     static void drop(Connection c, RepackTable t, Duration lockTimeout, int attempts) throws SQLException {
-        for (int attempt = 1; ; attempt++) {
-            c.setAutoCommit(false);
-            try (Statement st = c.createStatement()) {
-                AppLock.settings(st, lockTimeout.toMillis());
+        // DROP TRIGGER takes the table's ACCESS EXCLUSIVE lock: the application queues behind each
+        // attempt, so the attempts are LockRetry's, short behind an idle holder.
+        LockRetry retry = new LockRetry(lockTimeout, attempts);
+        boolean dropped;
+        try {
+            dropped = retry.run(c, t.ref().oid(), () -> { }, st -> {
                 RepackTable current = currentName(c, t);
                 ChangeLog.drop(c, current == null ? t : current, current != null);
                 DefaultPartitionGuard.dropAll(c, st, t);
-                c.commit();
-                // The copy apart: removing its files at commit takes a while for a big table, which
-                // must not be while the original is locked for DROP TRIGGER.
-                st.execute("SET LOCAL lock_timeout = " + Math.max(1, lockTimeout.toMillis()));
-                dropCopy(c, st, t);
-                c.commit();
-                return;
-            } catch (SQLException e) {
-                c.rollback();
-                if (!SqlStates.is(e, SqlStates.LOCK_NOT_AVAILABLE) && !SqlStates.is(e, SqlStates.DEADLOCK_DETECTED)) {
-                    throw e;
-                }
-                if (attempt >= attempts) {
-                    neutralise(c, t, lockTimeout);
-                    throw RpclException.failed("rpcl's triggers are still on " + t.display() + " because another session kept"
-                            + " it locked; they now do nothing. Run rpcl abort_repack when the table is idle to remove them");
-                }
-                LOG.info("{}: removing the triggers waits for a lock; attempt {} timed out, retrying", t.display(), attempt);
-                try {
-                    Thread.sleep(Math.min(2_000, Math.max(100, lockTimeout.toMillis()) * attempt));
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    neutralise(c, t, lockTimeout);
-                    throw RpclException.failed("Interrupted while removing rpcl's triggers from " + t.display()
-                            + "; they now do nothing. Run rpcl abort_repack to remove them");
-                }
-            } finally {
-                c.setAutoCommit(true);
-            }
+            }, () -> LOG.info("{}: removing the triggers waits for a lock; attempt {} timed out, retrying", t.display(),
+                    retry.attempts()));
+        } catch (TableRepack.Stopped interrupted) {
+            neutralise(c, t, lockTimeout);
+            throw RpclException.failed("Interrupted while removing rpcl's triggers from " + t.display()
+                    + "; they now do nothing. Run rpcl abort_repack to remove them");
+        }
+        if (!dropped) {
+            neutralise(c, t, lockTimeout);
+            throw RpclException.failed("rpcl's triggers are still on " + t.display() + " because another session kept"
+                    + " it locked; they now do nothing. Run rpcl abort_repack when the table is idle to remove them");
+        }
+        // The copy apart: removing its files at commit takes a while for a big table, which must
+        // not be while the original is locked for DROP TRIGGER.
+        c.setAutoCommit(false);
+        try (Statement st = c.createStatement()) {
+            st.execute("SET LOCAL lock_timeout = " + Math.max(1, lockTimeout.toMillis()));
+            dropCopy(c, st, t);
+            c.commit();
+        } catch (SQLException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
         }
     }
 

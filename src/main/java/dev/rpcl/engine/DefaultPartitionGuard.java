@@ -2,7 +2,6 @@ package dev.rpcl.engine;
 
 import dev.rpcl.RpclException;
 import dev.rpcl.db.Sql;
-import dev.rpcl.db.SqlStates;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -104,38 +103,12 @@ final class DefaultPartitionGuard {
 
     private static void addWithRetries(Connection c, RepackTable t, String add, Duration lockTimeout, int attempts)
             throws SQLException {
-        for (int attempt = 1; ; attempt++) {
-            c.setAutoCommit(false);
-            try (Statement st = c.createStatement()) {
-                AppLock.settings(st, lockTimeout.toMillis());
-                st.execute(add);
-                c.commit();
-                return;
-            } catch (SQLException e) {
-                c.rollback();
-                if (!SqlStates.is(e, SqlStates.LOCK_NOT_AVAILABLE)) {
-                    throw e;
-                }
-                if (attempt >= attempts) {
-                    throw RpclException.failed("The default partition beside " + t.display() + " stayed locked by other"
-                            + " sessions through " + attempts + " attempts to add rpcl's constraint to it; run"
-                            + " repack_tables again when it is quieter");
-                }
-                LOG.info("{}: adding a constraint to the default partition waits for a lock; attempt {} timed out, retrying",
-                        t.display(), attempt);
-                sleep(Math.min(2_000, Math.max(100, lockTimeout.toMillis()) * attempt));
-            } finally {
-                c.setAutoCommit(true);
-            }
-        }
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw RpclException.failed("Interrupted while waiting to add rpcl's constraint to a default partition");
+        LockRetry retry = new LockRetry(lockTimeout, attempts);
+        if (!retry.run(c, 0, () -> { }, st -> st.execute(add), () -> LOG.info("{}: adding a constraint to the default partition waits"
+                + " for a lock; attempt {} timed out, retrying", t.display(), retry.attempts()))) {
+            throw RpclException.failed("The default partition beside " + t.display() + " stayed locked by other"
+                    + " sessions through " + retry.attempts() + " attempts to add rpcl's constraint to it; run"
+                    + " repack_tables again when it is quieter");
         }
     }
 

@@ -3,7 +3,6 @@ package dev.rpcl.engine;
 import dev.rpcl.config.ConnectionConfig;
 import dev.rpcl.db.Database;
 import dev.rpcl.db.Sql;
-import dev.rpcl.db.SqlStates;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -108,34 +107,23 @@ final class Finisher {
         return null;
     }
 
-    /** Runs one statement with lock_timeout, retried; returns a warning or null. */
+    /** Runs one statement with lock_timeout, retried as LockRetry does; returns a warning or null. */
     private static String execute(Connection c, ConnectionConfig cfg, String sql) throws SQLException {
-        for (int attempt = 1; ; attempt++) {
-            c.setAutoCommit(false);
-            try (Statement st = c.createStatement()) {
-                st.execute("SET LOCAL lock_timeout = " + Math.max(1, cfg.lockTimeout().toMillis()));
-                long start = System.nanoTime();
-                st.execute(sql);
-                c.commit();
+        long start = System.nanoTime();
+        try {
+            if (new LockRetry(cfg.lockTimeout(), ATTEMPTS).run(c, 0, () -> { }, st -> st.execute(sql), () -> { })) {
                 LOG.info("{} took {} ms", sql, (System.nanoTime() - start) / 1_000_000);
                 return null;
-            } catch (SQLException e) {
-                c.rollback();
-                boolean lock = SqlStates.is(e, SqlStates.LOCK_NOT_AVAILABLE) || SqlStates.is(e, SqlStates.DEADLOCK_DETECTED);
-                if (!lock || attempt >= ATTEMPTS) {
-                    String w = "'" + sql + "' failed: " + Database.rootMessage(e) + "; run it by hand";
-                    LOG.warn(w);
-                    return w;
-                }
-                try {
-                    Thread.sleep(Math.max(100, cfg.lockTimeout().toMillis()) * attempt);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    return "'" + sql + "' was interrupted; run it by hand";
-                }
-            } finally {
-                c.setAutoCommit(true);
             }
+            String w = "'" + sql + "' could not take its locks within " + ATTEMPTS + " x lock_timeout of waiting; run it by hand";
+            LOG.warn(w);
+            return w;
+        } catch (TableRepack.Stopped interrupted) {
+            return "'" + sql + "' was interrupted; run it by hand";
+        } catch (SQLException e) {
+            String w = "'" + sql + "' failed: " + Database.rootMessage(e) + "; run it by hand";
+            LOG.warn(w);
+            return w;
         }
     }
 }

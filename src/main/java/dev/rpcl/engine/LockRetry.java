@@ -1,7 +1,9 @@
 package dev.rpcl.engine;
 
 import dev.rpcl.db.SqlStates;
+import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 
 /**
@@ -13,7 +15,8 @@ import java.time.Duration;
  * session idle in its transaction, waiting longer only makes the application queue longer, so
  * the attempts stay short. The step gives up when its attempts have waited, in all, as long as
  * {@code maxAttempts} attempts of lock_timeout would have: as patient as before, with shorter
- * queues.
+ * queues. {@link #run} is the loop every lock-taking step but the swap runs its transaction in
+ * (the swap replays between its attempts, and has its own).
  */
 final class LockRetry {
     static final long FIRST_ATTEMPT_MS = 50;
@@ -27,6 +30,54 @@ final class LockRetry {
     LockRetry(Duration lockTimeout, int maxAttempts) {
         this.lockTimeout = lockTimeout;
         this.budgetMs = maxAttempts * lockTimeout.toMillis();
+    }
+
+    /** What a lock-taking step does in one attempt's transaction, whose lock_timeout is set. */
+    interface Attempt {
+        void run(Statement st) throws SQLException;
+    }
+
+    /**
+     * Runs {@code attempt} in a transaction of its own on {@code c} until one commits: true when
+     * one did, false when the lock waits have spent the budget. Failures other than a lock not
+     * obtained (or a deadlock) are thrown, the transaction rolled back. {@code tableOid} is the
+     * table whose holders tell whether a longer wait could succeed (0: always grow);
+     * {@code safePoint} runs before each attempt (a stop check may throw from it);
+     * {@code onRetry} hears of the first failed attempt, then of one every 10 s. The autocommit is on again
+     * when it returns. An interrupt during a pause ends it with {@link TableRepack.Stopped}.
+     */
+    boolean run(Connection c, long tableOid, Runnable safePoint, Attempt attempt, Runnable onRetry) throws SQLException {
+        long nextReport = 0;
+        while (true) {
+            safePoint.run();
+            Duration timeout = next();
+            long start = System.nanoTime();
+            c.setAutoCommit(false);
+            try (Statement st = c.createStatement()) {
+                AppLock.settings(st, timeout.toMillis());
+                attempt.run(st);
+                c.commit();
+                return true;
+            } catch (SQLException e) {
+                c.rollback();
+                if (!isLockFailure(e)) {
+                    throw e;
+                }
+                c.setAutoCommit(true);
+                boolean grow = tableOid == 0 || LockHolders.worthWaitingLonger(c, tableOid);
+                if (gaveUp((System.nanoTime() - start) / 1_000_000, grow)) {
+                    return false;
+                }
+                // Behind an idle holder the attempts come several times a second: heard of once every 10 s.
+                if (System.nanoTime() >= nextReport) {
+                    nextReport = System.nanoTime() + Heartbeat.EVERY.toNanos();
+                    onRetry.run();
+                }
+                TableRepack.sleep(pause().toMillis());
+            } finally {
+                c.setAutoCommit(true);
+            }
+        }
     }
 
     /** Whether an exception is a lock not obtained in time (or a deadlock the server broke): worth another attempt. */

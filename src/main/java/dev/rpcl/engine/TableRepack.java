@@ -283,38 +283,20 @@ final class TableRepack {
     /** CREATE TRIGGER waits for every writer of the table: bounded by lock_timeout, retried. */
     private void createTriggers(Connection c) throws SQLException {
         LockRetry retry = new LockRetry(cfg.lockTimeout(), opts.maxSwapAttempts());
-        long nextReport = 0;
-        while (true) {
-            Duration timeout = retry.next();
-            long start = System.nanoTime();
-            c.setAutoCommit(false);
-            try (Statement st = c.createStatement()) {
-                AppLock.settings(st, timeout.toMillis());
-                ChangeLog.createTriggers(c, t, partition);
-                c.commit();
-                return;
-            } catch (SQLException e) {
-                c.rollback();
-                if (!LockRetry.isLockFailure(e)) {
-                    throw e;
-                }
-                c.setAutoCommit(true);
-                String heldBy = heldBy(c);
-                if (retry.gaveUp((System.nanoTime() - start) / 1_000_000, LockHolders.worthWaitingLonger(c, t.ref().oid()))) {
-                    throw RpclException.failed("Cannot create the change log triggers on " + t.display() + ": its writers"
-                            + " kept it locked through " + retry.attempts() + " attempts that waited " + retry.waitedMs()
-                            + " ms in all (lock_timeout " + cfg.lockTimeout().toMillis() + " ms)" + heldBy
-                            + ". Retry at a quieter time or raise lock_timeout.");
-                }
-                if (retry.attempts() == 1 || System.nanoTime() >= nextReport) {
-                    nextReport = System.nanoTime() + Heartbeat.EVERY.toNanos();
-                    LOG.info("{}: creating the triggers waits for the table's sessions; attempt {} gave up after {} ms,"
-                            + " retrying{}", t.display(), retry.attempts(), timeout.toMillis(), heldBy);
-                }
-                pause(retry.pause());
-            } finally {
-                c.setAutoCommit(true);
-            }
+        boolean created = retry.run(c, t.ref().oid(), this::checkStop, st -> ChangeLog.createTriggers(c, t, partition),
+                () -> {
+                    try {
+                        LOG.info("{}: creating the triggers waits for the table's sessions; attempt {} gave up after {} ms,"
+                                + " retrying{}", t.display(), retry.attempts(), retry.current().toMillis(), heldBy(c));
+                    } catch (SQLException e) {
+                        LOG.debug("{}: cannot name the lock holders: {}", t.display(), e.getMessage());
+                    }
+                });
+        if (!created) {
+            throw RpclException.failed("Cannot create the change log triggers on " + t.display() + ": its writers"
+                    + " kept it locked through " + retry.attempts() + " attempts that waited " + retry.waitedMs()
+                    + " ms in all (lock_timeout " + cfg.lockTimeout().toMillis() + " ms)" + heldBy(c)
+                    + ". Retry at a quieter time or raise lock_timeout.");
         }
     }
 
