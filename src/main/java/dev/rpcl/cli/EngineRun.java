@@ -45,6 +45,12 @@ final class EngineRun {
     }
 
     static int run(RpclCommand cmd, String command, StopSignal stop, Function<RepackEngine, RepackReport> action) {
+        return run(cmd, command, stop, action, report -> { });
+    }
+
+    /** As above; {@code onReport} sees each connection's report. */
+    static int run(RpclCommand cmd, String command, StopSignal stop, Function<RepackEngine, RepackReport> action,
+                   java.util.function.Consumer<RepackReport> onReport) {
         RunNotice notice = new RunNotice(cmd.config(), command);
         boolean allOk = true;
         java.util.List<Object> reports = new java.util.ArrayList<>();
@@ -59,6 +65,7 @@ final class EngineRun {
             for (ConnectionConfig c : cmd.connections()) {
                 try (Database db = new Database(c, RepackEngine.POOL_SIZE)) {
                     RepackReport report = action.apply(new RepackEngine(db, options(cmd, c), stop));
+                    onReport.accept(report);
                     if (cmd.root.json) {
                         reports.add(JsonOutput.report(report));
                     } else if (!cmd.root.quiet) {

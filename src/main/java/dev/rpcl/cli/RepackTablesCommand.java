@@ -1,8 +1,13 @@
 package dev.rpcl.cli;
 
+import dev.rpcl.daemon.Background;
 import dev.rpcl.daemon.PidFile;
 import dev.rpcl.engine.RepackEngine;
+import dev.rpcl.engine.TableResult;
+import dev.rpcl.logging.LogSetup;
+import java.util.List;
 import java.util.OptionalInt;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -18,7 +23,39 @@ final class RepackTablesCommand extends RpclCommand {
         }
         OptionalInt launched = BackgroundMode.detach(this, PidFile.Kind.REPACK, "Repack tables process started.",
                 (c, db) -> EngineRun.checkTableConfiguration(this, c, db), PidFile.Kind.REPLAY);
-        return launched.isPresent() ? launched.getAsInt() : BackgroundMode.runHere(this, PidFile.Kind.REPACK,
-                stop -> EngineRun.run(this, PidFile.Kind.REPACK.command(), stop, RepackEngine::repackTables));
+        if (launched.isPresent()) {
+            return launched.getAsInt();
+        }
+        AtomicBoolean leftPrepared = new AtomicBoolean();
+        AtomicBoolean stopped = new AtomicBoolean();
+        int code = BackgroundMode.runHere(this, PidFile.Kind.REPACK, stop -> {
+            int c = EngineRun.run(this, PidFile.Kind.REPACK.command(), stop, RepackEngine::repackTables,
+                    report -> leftPrepared.compareAndSet(false, report.tables().stream()
+                            .anyMatch(t -> t.status() == TableResult.Status.LEFT_PREPARED)));
+            stopped.set(stop.requested());
+            return c;
+        });
+        if (leftPrepared.get() && !stopped.get()) {
+            startReplay();
+        }
+        return code;
+    }
+
+    /**
+     * on_swap_timeout = keep_prepared left tables prepared, their triggers logging: replay_data
+     * keeps their logs short until the next repack_tables, so that they are never left with
+     * triggers and no process. One already running is enough.
+     */
+    private void startReplay() {
+        PidFile replay = new PidFile(config().pidDir(), PidFile.Kind.REPLAY, config().name());
+        if (replay.livePid().isPresent()) {
+            out().println("replay_data already runs (pid " + replay.livePid().get() + "); it replays the tables left prepared.");
+            return;
+        }
+        Background.Started started = Background.launch(replay, LogSetup.logFile(config().logging(), config().name()),
+                List.of("replay_data", "--config", config().name()), root.env(), Rpcl.class.getName());
+        out().println("Started replay_data (pid " + started.pid() + ") for the tables left prepared; the next repack_tables"
+                + " swaps them, rpcl stop_replay stops it.");
+        out().flush();
     }
 }

@@ -33,7 +33,8 @@ public final class ConfigLoader {
             "smtp_ssl", "smtp_username", "smtp_password");
     private static final Set<String> CONNECTION_KEYS = Set.of("user", "password", "host", "port", "database",
             "sslmode", "schemas", "tables", "max_replay_rows", "lock_timeout", "check_time", "analyze_tables",
-            "deadlock_resolution", "exclude_schemas", "exclude_tables", "min_gain", "min_gain_ratio", "engine", "max_replica_lag", "throttle_query");
+            "deadlock_resolution", "exclude_schemas", "exclude_tables", "min_gain", "min_gain_ratio", "engine", "max_replica_lag", "throttle_query",
+            "on_swap_timeout");
     private static final List<String> LOG_LEVELS = List.of("debug", "info", "warning", "error");
 
     private final RpclHome home;
@@ -162,7 +163,9 @@ public final class ConfigLoader {
                 r.fraction(t, p + "min_gain_ratio", ConnectionConfig.DEFAULT_MIN_GAIN_RATIO),
                 ConnectionConfig.Engine.of(r.choice(t, p + "engine", "auto", ConnectionConfig.Engine.VALUES)),
                 r.duration(t, p + "max_replica_lag", "0", Durations.Unit.SECONDS),
-                emptyIsUnset(r.string(t, p + "throttle_query", null)));
+                emptyIsUnset(r.string(t, p + "throttle_query", null)),
+                ConnectionConfig.SwapTimeout.valueOf(r.choice(t, p + "on_swap_timeout", "clean_up",
+                        List.of("clean_up", "keep_prepared")).toUpperCase(Locale.ROOT)));
     }
 
     /**

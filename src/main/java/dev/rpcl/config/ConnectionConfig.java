@@ -28,7 +28,8 @@ public record ConnectionConfig(
         double minGainRatio,
         Engine engine,
         Duration maxReplicaLag,
-        String throttleQuery) {
+        String throttleQuery,
+        SwapTimeout onSwapTimeout) {
 
     /** The defaults of min_gain and min_gain_ratio: a table is repacked when it would shrink by 1 MB and 20% at least. */
     public static final String DEFAULT_MIN_GAIN = "1MB";
@@ -72,6 +73,7 @@ public record ConnectionConfig(
         m.put("engine", engine.configValue());
         m.put("max_replica_lag", maxReplicaLag.isZero() ? "0 (off)" : Durations.format(maxReplicaLag));
         m.put("throttle_query", throttleQuery == null ? "(none)" : throttleQuery);
+        m.put("on_swap_timeout", onSwapTimeout.configValue());
         return m;
     }
 
@@ -113,6 +115,25 @@ public record ConnectionConfig(
         /** The value as written in a configuration file (checked against {@link #VALUES} first). */
         public static Engine of(String configValue) {
             return valueOf(configValue.toUpperCase(java.util.Locale.ROOT));
+        }
+    }
+
+    /**
+     * What a table whose swap gave up (its lock budget spent, or a replay that cannot catch up)
+     * becomes: cleaned up, as before, or left prepared, with replay_data started to keep its
+     * change log short until the next repack_tables swaps it.
+     */
+    public enum SwapTimeout {
+        CLEAN_UP("clean_up"), KEEP_PREPARED("keep_prepared");
+
+        private final String configValue;
+
+        SwapTimeout(String configValue) {
+            this.configValue = configValue;
+        }
+
+        public String configValue() {
+            return configValue;
         }
     }
 

@@ -111,11 +111,13 @@ final class Finisher {
     private static String execute(Connection c, ConnectionConfig cfg, String sql) throws SQLException {
         long start = System.nanoTime();
         try {
-            if (new LockRetry(cfg.lockTimeout(), ATTEMPTS).run(c, 0, () -> { }, st -> st.execute(sql), () -> { })) {
+            LockRetry retry = new LockRetry(cfg.lockTimeout(), ATTEMPTS);
+            if (retry.run(c, 0, () -> { }, st -> st.execute(sql), () -> { })) {
                 LOG.info("{} took {} ms", sql, (System.nanoTime() - start) / 1_000_000);
                 return null;
             }
-            String w = "'" + sql + "' could not take its locks within " + ATTEMPTS + " x lock_timeout of waiting; run it by hand";
+            String w = "'" + sql + "' failed: " + Database.rootMessage(retry.lastFailure()) + ", through " + retry.attempts()
+                    + " attempts that waited " + retry.waitedMs() + " ms in all; run it by hand";
             LOG.warn(w);
             return w;
         } catch (TableRepack.Stopped interrupted) {

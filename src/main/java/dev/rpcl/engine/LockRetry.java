@@ -26,6 +26,7 @@ final class LockRetry {
     private int attempts;
     private int level;
     private long waitedMs;
+    private SQLException lastFailure;
 
     LockRetry(Duration lockTimeout, int maxAttempts) {
         this.lockTimeout = lockTimeout;
@@ -63,6 +64,7 @@ final class LockRetry {
                 if (!isLockFailure(e)) {
                     throw e;
                 }
+                lastFailure = e;
                 c.setAutoCommit(true);
                 boolean grow = tableOid == 0 || LockHolders.worthWaitingLonger(c, tableOid);
                 if (gaveUp((System.nanoTime() - start) / 1_000_000, grow)) {
@@ -111,6 +113,11 @@ final class LockRetry {
     /** The pause before the next attempt: time for the blocker to finish. */
     Duration pause() {
         return Duration.ofMillis(Math.min(30_000, Math.max(100, current().toMillis() * 2)));
+    }
+
+    /** The lock failure of the last attempt {@link #run} made, or null. */
+    SQLException lastFailure() {
+        return lastFailure;
     }
 
     int attempts() {

@@ -398,6 +398,17 @@ public final class RepackEngine {
                     cand.wastedBytes() == Candidate.UNKNOWN ? "without statistics" : Sizes.human(cand.wastedBytes()),
                     work.rowsCopied, work.rowsReplayed, work.lockAttempts, work.lockHeldMs, work.timings());
             return result(t, cand, TableResult.Status.REPACKED, null, work, sizeAfter);
+        } catch (TableRepack.SwapGaveUp e) {
+            if (db.config().onSwapTimeout() == ConnectionConfig.SwapTimeout.KEEP_PREPARED) {
+                String msg = e.getMessage() + " Kept prepared (on_swap_timeout = keep_prepared): replay_data keeps its change"
+                        + " log short, and the next repack_tables swaps it; abort_repack removes it";
+                LOG.error("{}: swap not done: {}", t.display(), msg);
+                RepackState.status(c, t, RepackState.PREPARED, msg);
+                return result(t, cand, TableResult.Status.LEFT_PREPARED, msg, work, 0);
+            }
+            LOG.error("{}: repack failed: {}", t.display(), e.getMessage());
+            return result(t, cand, TableResult.Status.FAILED, withNote(e.getMessage(), cleanUpAfterFailure(c, t, e.getMessage())),
+                    work, 0);
         } catch (TableRepack.Stopped s) {
             LOG.warn("{}: stop requested; cleaning up the unfinished repack", t.display());
             return result(t, cand, TableResult.Status.STOPPED, withNote("stopped before the swap; the table is unchanged",

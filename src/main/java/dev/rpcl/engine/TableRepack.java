@@ -31,6 +31,16 @@ final class TableRepack {
         }
     }
 
+    /**
+     * The swap gave up with the copy intact and caught up: its lock budget spent, or a replay
+     * that cannot catch up. on_swap_timeout decides whether the table is cleaned up or kept prepared.
+     */
+    static final class SwapGaveUp extends RpclException {
+        SwapGaveUp(String message) {
+            super(Kind.FAILED, message);
+        }
+    }
+
     private final Database db;
     private final ConnectionConfig cfg;
     private final RepackOptions opts;
@@ -403,7 +413,7 @@ final class TableRepack {
             Readiness.Sample sample = Readiness.sample(c, t, cfg, this::checkStop, () -> replayOnce(c));
             Readiness.Rounds.Verdict verdict = rounds.judge(sample.backlogAfterReplay());
             if (verdict == Readiness.Rounds.Verdict.GIVE_UP) {
-                throw RpclException.failed("The replay of " + t.display() + " cannot catch up with its changes: "
+                throw new SwapGaveUp("The replay of " + t.display() + " cannot catch up with its changes: "
                         + sample.describe() + ", and " + rounds.rounds() + " samples of check_time brought it no closer"
                         + " to the swap. Repack it at a quieter time or raise max_replay_rows.");
             }
@@ -456,7 +466,7 @@ final class TableRepack {
                 LOG.debug(attemptLine, t.display(), lockAttempts, a.waitMs(), allowed, retry.waitedMs(), retry.budgetMs(), lastProblem);
             }
             if (spent) {
-                throw RpclException.failed("Cannot swap " + t.display() + ": " + lastProblem + ", in " + lockAttempts
+                throw new SwapGaveUp("Cannot swap " + t.display() + ": " + lastProblem + ", in " + lockAttempts
                         + " attempts that waited " + retry.waitedMs() + " ms in all (lock_timeout "
                         + cfg.lockTimeout().toMillis() + " ms). Retry when the table is idle, raise lock_timeout, or set"
                         + " deadlock_resolution.");

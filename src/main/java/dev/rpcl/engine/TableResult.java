@@ -35,6 +35,12 @@ public record TableResult(
         HEALTHY,
         /** Attempted and cleaned up (or left for abort_repack, as the reason says). */
         FAILED,
+        /**
+         * repack_tables could not swap it (its lock budget spent, or a replay that cannot catch
+         * up) and kept it prepared, as on_swap_timeout = keep_prepared asks: replay_data keeps its
+         * change log short until the next repack_tables swaps it.
+         */
+        LEFT_PREPARED,
         /** A stop was requested; the table was left clean or, if prepared, prepared. */
         STOPPED,
         /** abort_repack removed its triggers, log and copy. */

@@ -38,7 +38,8 @@ class DatabaseTest {
         return new ConnectionConfig("main", db.owner(), TestDatabase.OWNER_PASSWORD, db.server().host(), port, db.name(),
                 sslmode, List.of(), List.of(), 1000, Duration.ofSeconds(3), Duration.ofSeconds(10), true,
                 DeadlockResolution.NOTHING, List.of(), List.of(), 0, 0,
-                dev.rpcl.config.ConnectionConfig.Engine.RPCL, Duration.ZERO, null);
+                dev.rpcl.config.ConnectionConfig.Engine.RPCL, Duration.ZERO, null,
+                dev.rpcl.config.ConnectionConfig.SwapTimeout.CLEAN_UP);
     }
 
     private static String scalar(Connection c, String sql) throws SQLException {
