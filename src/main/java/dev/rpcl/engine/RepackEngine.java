@@ -141,16 +141,17 @@ public final class RepackEngine {
                 Plan.Action action;
                 String reason = null;
                 EngineChoice engine = chooseEngine(c, cand, staging);
+                Optional<RepackState.Row> state = helpers ? RepackState.find(c, cand.schema(), cand.name()) : Optional.empty();
                 if (engine.kind() == EngineChoice.Kind.SKIP) {
                     action = Plan.Action.SKIP;
                     reason = engine.reason();
                 } else if (engine.kind() == EngineChoice.Kind.RPCL && !cand.qualifies()) {
                     action = Plan.Action.SKIP;
                     reason = cand.skipReason();
-                } else if (helpers && inFlight(c, t)) {
+                } else if (inFlight(state)) {
                     action = Plan.Action.RESUME;
-                    reason = "left by an earlier run (" + RepackState.find(c, cand.schema(), cand.name()).map(r -> r.status()
-                            + " at step '" + r.step().dbValue() + "'").orElse("") + "): caught up and swapped";
+                    reason = "left by an earlier run (" + state.get().status() + " at step '" + state.get().step().dbValue()
+                            + "'): caught up and swapped";
                 } else if ((reason = underThresholds(cand)) != null) {
                     action = Plan.Action.HEALTHY;
                 } else if (engine.kind() == EngineChoice.Kind.REPACK) {
@@ -460,7 +461,10 @@ public final class RepackEngine {
      * finished whatever its gain. (An interrupted REPACK left nothing to finish.)
      */
     private static boolean inFlight(Connection c, RepackTable t) throws SQLException {
-        Optional<RepackState.Row> row = RepackState.find(c, t.ref().schema(), t.ref().name());
+        return inFlight(RepackState.find(c, t.ref().schema(), t.ref().name()));
+    }
+
+    private static boolean inFlight(Optional<RepackState.Row> row) {
         return row.isPresent() && !row.get().status().equals(RepackState.COMPLETE) && !row.get().byCoreRepack();
     }
 

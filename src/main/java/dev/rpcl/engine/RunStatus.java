@@ -174,7 +174,8 @@ public final class RunStatus {
         }
     }
 
-    private static List<String> indexBuilds(Connection c, long copyOid) throws SQLException {
+    /** The index builds in progress on a table: "index: phase, N% of blocks" each. */
+    static List<String> indexBuilds(Connection c, long copyOid) throws SQLException {
         List<String> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(INDEX_BUILDS)) {
             ps.setLong(1, copyOid);

@@ -203,23 +203,12 @@ final class TableRepack {
     }
 
     /** The index builds on the copy in progress now, from pg_stat_progress_create_index, as a log line. */
-    private static final String INDEX_PROGRESS = """
-            SELECT coalesce(p.index_relid::regclass::text, 'an index') || ' (' || p.phase
-                   || CASE WHEN p.blocks_total > 0 THEN ', ' || round(100.0 * p.blocks_done / p.blocks_total) || '% of blocks'
-                           WHEN p.tuples_total > 0 THEN ', ' || round(100.0 * p.tuples_done / p.tuples_total) || '% of tuples'
-                           ELSE '' END || ')'
-              FROM pg_catalog.pg_stat_progress_create_index p
-             WHERE p.relid = pg_catalog.to_regclass(?)
-            """;
-
     private void indexProgress(int total) {
-        try (Connection w = db.connect(); var ps = w.prepareStatement(INDEX_PROGRESS)) {
+        try (Connection w = db.connect(); var ps = w.prepareStatement("SELECT pg_catalog.to_regclass(?)::oid")) {
             ps.setString(1, t.copy());
-            List<String> building = new ArrayList<>();
+            List<String> building;
             try (var rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    building.add(rs.getString(1));
-                }
+                building = rs.next() && rs.getObject(1) != null ? RunStatus.indexBuilds(w, rs.getLong(1)) : List.of();
             }
             if (!building.isEmpty()) {
                 LOG.info("{}: building {} ({} index(es) in all)", t.display(), String.join(", ", building), total);
