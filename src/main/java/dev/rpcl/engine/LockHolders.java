@@ -28,21 +28,27 @@ final class LockHolders {
 
     /**
      * Whether a longer lock wait could succeed: no session holding a lock on the table is idle in
-     * its transaction. Such a session keeps its lock until its client acts; every statement of the
-     * application meanwhile releases its own in milliseconds.
+     * its transaction, and none has been running its statement for longer than the longer wait
+     * would last. An idle session keeps its lock until its client acts; a statement that has run
+     * for seconds is as likely to run seconds more. Every short statement of the application
+     * meanwhile releases its own lock in milliseconds, and a longer wait can outlast those.
      */
     private static final String WORTH_WAITING = """
             SELECT NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
                                 WHERE l.locktype = 'relation' AND l.relation = ? AND l.granted
-                                  AND l.pid <> pg_catalog.pg_backend_pid() AND a.state LIKE 'idle in transaction%')
+                                  AND l.pid <> pg_catalog.pg_backend_pid()
+                                  AND (a.state LIKE 'idle in transaction%'
+                                       OR a.state = 'active' AND now() - a.query_start > ? * interval '1 millisecond'))
             """;
 
     private LockHolders() {
     }
 
-    static boolean worthWaitingLonger(Connection c, long tableOid) throws SQLException {
+    /** Whether waiting {@code longerWaitMs} for the table's lock could succeed where a shorter wait did not. */
+    static boolean worthWaitingLonger(Connection c, long tableOid, long longerWaitMs) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(WORTH_WAITING)) {
             ps.setLong(1, tableOid);
+            ps.setLong(2, longerWaitMs);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() && rs.getBoolean(1);
             }

@@ -11,9 +11,9 @@ import java.time.Duration;
  * (creating the triggers, the swap): a lock request that waits makes every later query on the
  * table queue behind it, so the first attempt is short, 50 ms, with a pause of twice the
  * attempt's wait after it. An attempt grows (twice as long, up to lock_timeout) while the
- * sessions that hold the table are running statements, which a longer wait can outlast; behind a
- * session idle in its transaction, waiting longer only makes the application queue longer, so
- * the attempts stay short. The step gives up when its attempts have waited, in all, as long as
+ * sessions that hold the table are running statements younger than the longer wait, which it can
+ * outlast; behind a session idle in its transaction, or a statement that has already run longer,
+ * waiting longer only makes the application queue longer, so the attempts stay short. The step gives up when its attempts have waited, in all, as long as
  * {@code maxAttempts} attempts of lock_timeout would have: as patient as before, with shorter
  * queues. {@link #run} is the loop every lock-taking step but the swap runs its transaction in
  * (the swap replays between its attempts, and has its own).
@@ -66,7 +66,7 @@ final class LockRetry {
                 }
                 lastFailure = e;
                 c.setAutoCommit(true);
-                boolean grow = tableOid == 0 || LockHolders.worthWaitingLonger(c, tableOid);
+                boolean grow = tableOid == 0 || LockHolders.worthWaitingLonger(c, tableOid, grown().toMillis());
                 if (gaveUp((System.nanoTime() - start) / 1_000_000, grow)) {
                     return false;
                 }
@@ -91,6 +91,12 @@ final class LockRetry {
     Duration next() {
         attempts++;
         return current();
+    }
+
+    /** How long the next attempt would wait if it grew. */
+    Duration grown() {
+        long ms = FIRST_ATTEMPT_MS << Math.min(20, level + 1);
+        return Duration.ofMillis(Math.max(1, Math.min(lockTimeout.toMillis(), ms)));
     }
 
     /** How long the current attempt may wait. */

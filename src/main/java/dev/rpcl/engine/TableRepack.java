@@ -437,7 +437,7 @@ final class TableRepack {
             // With deadlock_resolution set, the attempts grow as before: the blockers are then dealt with
             // once an attempt has waited long enough, idle or not.
             boolean grow = cfg.deadlockResolution() != ConnectionConfig.DeadlockResolution.NOTHING
-                    || LockHolders.worthWaitingLonger(c, t.ref().oid());
+                    || LockHolders.worthWaitingLonger(c, t.ref().oid(), retry.grown().toMillis());
             boolean spent = retry.gaveUp(a.waitMs(), grow);
             lastProblem = a.lockProblem() + heldBy(c);
             RepackState.step(c, t, Step.SWAP_ABORTED);
