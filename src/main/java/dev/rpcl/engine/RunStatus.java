@@ -70,11 +70,15 @@ public final class RunStatus {
             """;
 
     private static final String INDEX_BUILDS = """
-            SELECT coalesce(p.index_relid::regclass::text, '?') || ': ' || p.phase
+            SELECT coalesce(nullif(p.index_relid, 0)::regclass::text,
+                            -- a plain CREATE INDEX reports its index only once built: its statement names it
+                            substring(a.query FROM '(?i)INDEX\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?("[^"]+"|[^\\s(]+)\\s+ON'),
+                            'an index') || ': ' || p.phase
                    || CASE WHEN p.blocks_total > 0 THEN ', ' || round(100.0 * p.blocks_done / p.blocks_total) || '% of blocks'
                            WHEN p.tuples_total > 0 THEN ', ' || round(100.0 * p.tuples_done / p.tuples_total) || '% of tuples'
                            ELSE '' END
               FROM pg_catalog.pg_stat_progress_create_index p
+              LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = p.pid
              WHERE p.relid = ?
              ORDER BY p.pid
             """;

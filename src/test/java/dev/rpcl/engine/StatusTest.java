@@ -60,6 +60,49 @@ class StatusTest {
         return new ObjectMapper().readTree(run.out()).get("connections").get(0).get("tables");
     }
 
+    /** Polls status until its text contains {@code text}; returns that text. */
+    private String awaitStatus(String text, CompletableFuture<CliRun> run) throws Exception {
+        long until = System.nanoTime() + 60_000_000_000L;
+        String seen = "";
+        while (!seen.contains(text)) {
+            assertTrue(System.nanoTime() < until && !run.isDone(), "status never showed '" + text + "'; last: " + seen
+                    + (run.isDone() ? "; the run ended: " + run.join() : ""));
+            Thread.sleep(100);
+            seen = CliRun.run(home, "status").out();
+        }
+        return seen;
+    }
+
+    @Test
+    void statusFollowsARunThroughItsCopyAndItsIndexBuildsInTextAndJson() throws Exception {
+        // 1 ms a row in rpcl's sessions: a copy (through the CHECK) and an index build of seconds each.
+        db.execute("""
+                CREATE FUNCTION rpcl_pause() RETURNS void LANGUAGE plpgsql AS $$BEGIN
+                  IF current_setting('application_name') LIKE 'repcloud - %' THEN PERFORM pg_sleep(0.001); END IF;
+                END$$""", """
+                CREATE FUNCTION slow_ok(int) RETURNS boolean LANGUAGE plpgsql AS
+                $$BEGIN PERFORM public.rpcl_pause(); RETURN true; END$$""", """
+                CREATE FUNCTION slow_key(int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS
+                $$BEGIN PERFORM public.rpcl_pause(); RETURN $1; END$$""",
+                "CREATE TABLE public.steps (id int PRIMARY KEY, v text, CONSTRAINT steps_slow CHECK (slow_ok(id)))",
+                "INSERT INTO public.steps SELECT g, md5(g::text) FROM generate_series(1, 3000) g",
+                "CREATE INDEX steps_by_key ON public.steps (slow_key(id))");
+        db.writeConfig(home, "default", "main", "tables = ['public.steps']\ncheck_time = \"0\"");
+        CompletableFuture<CliRun> run = CompletableFuture.supplyAsync(() -> CliRun.run(home, "repack_tables"));
+        String copying = awaitStatus("public.steps  in progress, step copy", run);
+        assertTrue(copying.contains("rpcl session pid ") && copying.contains("log rows replayed"), copying);
+        JsonNode during = statusJson().get(0);
+        assertEquals("copy", during.get("step").asText(), during::toString);
+        assertTrue(during.get("rpcl_pid").isInt(), during::toString);
+        String indexing = awaitStatus("building index", run);
+        assertTrue(indexing.contains("step create indices") && indexing.contains("steps_by_key"), indexing);
+        assertTrue(statusJson().get(0).get("index_builds").get(0).asText().contains("steps_by_key"));
+        assertEquals(0, run.get(120, TimeUnit.SECONDS).exitCode());
+        CliRun after = CliRun.run(home, "status");
+        assertTrue(after.out().contains("public.steps  complete at "), after::toString);
+        assertEquals("complete", statusJson().get(0).get("status").asText());
+    }
+
     @Test
     void statusShowsAPreparedTablesBacklogThenABlockedSwapsHolderThenTheOutcome() throws Exception {
         CliRun none = CliRun.run(home, "status");
