@@ -28,7 +28,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>REPACK rolls itself back whatever ends it (an error, a cancel, a lost client): the table is
  * then as it was, with nothing left to clean up. Its lock waits are bounded by lock_timeout, and
- * a wait that times out costs the whole rewrite, which a retry repeats: so attempts are few.
+ * a wait that times out costs the whole rewrite, which a retry repeats: so attempts are few, and
+ * none starts while a session that would hold up its final lock (idle in its transaction, or
+ * in a long statement) holds the table.
  */
 final class CoreRepack {
     private static final Logger LOG = LoggerFactory.getLogger(CoreRepack.class);
@@ -101,6 +103,7 @@ final class CoreRepack {
             String lastBlockers = null;
             while (true) {
                 attempts++;
+                awaitStuckHolders(c, t);
                 guard.check();
                 RepackState.lockAttempts(c, t, attempts);
                 Watcher watcher = new Watcher(t, pid);
@@ -245,6 +248,31 @@ final class CoreRepack {
                 nextLog = System.nanoTime() + Heartbeat.EVERY.toNanos();
             }
             pause(500);
+        }
+    }
+
+    /**
+     * Before a rewrite whose final lock would wait for them: while a session idle in its
+     * transaction, or one whose statement has run longer than lock_timeout, holds the table, the
+     * REPACK is not started (it would rewrite the table, then queue the application behind its
+     * lock request for lock_timeout, and fail). Waits for them to go, at most as long as the
+     * swap's lock budget (max attempts x lock_timeout), then starts anyway.
+     */
+    private void awaitStuckHolders(Connection c, RepackTable t) throws SQLException {
+        long budgetNs = opts.maxSwapAttempts() * cfg.lockTimeout().toNanos();
+        long since = System.nanoTime();
+        long nextLog = since;
+        while (!LockHolders.worthWaitingLonger(c, t.ref().oid(), cfg.lockTimeout().toMillis())) {
+            if (System.nanoTime() - since >= budgetNs) {
+                LOG.warn("{}: starting REPACK (CONCURRENTLY) although the table is still held{}", t.display(), heldBy(c, t));
+                return;
+            }
+            if (System.nanoTime() >= nextLog) {
+                nextLog = System.nanoTime() + Heartbeat.EVERY.toNanos();
+                LOG.info("{}: REPACK (CONCURRENTLY) waits to start: its final lock would wait for a session that keeps the"
+                        + " table{}", t.display(), heldBy(c, t));
+            }
+            pause(200);
         }
     }
 
