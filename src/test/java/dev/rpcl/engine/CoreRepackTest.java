@@ -43,12 +43,7 @@ class CoreRepackTest {
     static void createDatabase() {
         db = TestDatabase.create(CoreRepackTest.class);
         assumeTrue(db.major() >= EngineChoice.REPACK_MAJOR, "REPACK (CONCURRENTLY) is PostgreSQL 19's");
-        db.execute("""
-                CREATE FUNCTION rpcl_pause() RETURNS void LANGUAGE plpgsql AS $$BEGIN
-                  IF current_setting('application_name') LIKE 'repcloud - %' THEN PERFORM pg_sleep(0.001); END IF;
-                END$$""", """
-                CREATE FUNCTION slow_key(int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS
-                $$BEGIN PERFORM public.rpcl_pause(); RETURN $1; END$$""");
+        db.createSlowFunctions();
     }
 
     @AfterAll

@@ -76,15 +76,8 @@ class StatusTest {
     @Test
     void statusFollowsARunThroughItsCopyAndItsIndexBuildsInTextAndJson() throws Exception {
         // 1 ms a row in rpcl's sessions: a copy (through the CHECK) and an index build of seconds each.
-        db.execute("""
-                CREATE FUNCTION rpcl_pause() RETURNS void LANGUAGE plpgsql AS $$BEGIN
-                  IF current_setting('application_name') LIKE 'repcloud - %' THEN PERFORM pg_sleep(0.001); END IF;
-                END$$""", """
-                CREATE FUNCTION slow_ok(int) RETURNS boolean LANGUAGE plpgsql AS
-                $$BEGIN PERFORM public.rpcl_pause(); RETURN true; END$$""", """
-                CREATE FUNCTION slow_key(int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS
-                $$BEGIN PERFORM public.rpcl_pause(); RETURN $1; END$$""",
-                "CREATE TABLE public.steps (id int PRIMARY KEY, v text, CONSTRAINT steps_slow CHECK (slow_ok(id)))",
+        db.createSlowFunctions();
+        db.execute("CREATE TABLE public.steps (id int PRIMARY KEY, v text, CONSTRAINT steps_slow CHECK (slow_ok(id)))",
                 "INSERT INTO public.steps SELECT g, md5(g::text) FROM generate_series(1, 3000) g",
                 "CREATE INDEX steps_by_key ON public.steps (slow_key(id))");
         db.writeConfig(home, "default", "main", "tables = ['public.steps']\ncheck_time = \"0\"");

@@ -42,15 +42,7 @@ class StopCancelsStatementsTest {
     @BeforeAll
     static void createDatabase() {
         db = TestDatabase.create(StopCancelsStatementsTest.class);
-        // Qualified: since 17 an index expression is evaluated with search_path = pg_catalog, pg_temp.
-        db.execute("""
-                CREATE FUNCTION rpcl_pause() RETURNS void LANGUAGE plpgsql AS $$BEGIN
-                  IF current_setting('application_name') LIKE 'repcloud - %' THEN PERFORM pg_sleep(0.001); END IF;
-                END$$""", """
-                CREATE FUNCTION slow_ok(int) RETURNS boolean LANGUAGE plpgsql AS
-                $$BEGIN PERFORM public.rpcl_pause(); RETURN true; END$$""", """
-                CREATE FUNCTION slow_key(int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS
-                $$BEGIN PERFORM public.rpcl_pause(); RETURN $1; END$$""");
+        db.createSlowFunctions();
     }
 
     @AfterAll

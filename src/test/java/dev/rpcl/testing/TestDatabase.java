@@ -172,6 +172,23 @@ public final class TestDatabase implements AutoCloseable {
                 ? "lz4" : "pglz";
     }
 
+    /**
+     * Functions that make rpcl's own statements slow, 1 ms a row, and nobody else's (they sleep
+     * only in sessions named 'repcloud - ...'): {@code slow_ok(int)} for a CHECK the copy
+     * evaluates, {@code slow_key(int)} for an index expression its builds evaluate. Qualified, as
+     * since 17 an index expression is evaluated with search_path = pg_catalog, pg_temp.
+     */
+    public void createSlowFunctions() {
+        execute("""
+                CREATE FUNCTION rpcl_pause() RETURNS void LANGUAGE plpgsql AS $$BEGIN
+                  IF current_setting('application_name') LIKE 'repcloud - %' THEN PERFORM pg_sleep(0.001); END IF;
+                END$$""", """
+                CREATE FUNCTION slow_ok(int) RETURNS boolean LANGUAGE plpgsql AS
+                $$BEGIN PERFORM public.rpcl_pause(); RETURN true; END$$""", """
+                CREATE FUNCTION slow_key(int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS
+                $$BEGIN PERFORM public.rpcl_pause(); RETURN $1; END$$""");
+    }
+
     /** The single value of a query. */
     public String scalar(String sql) {
         List<List<String>> rows = query(sql);
