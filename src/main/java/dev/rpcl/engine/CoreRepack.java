@@ -262,15 +262,17 @@ final class CoreRepack {
         long budgetNs = opts.maxSwapAttempts() * cfg.lockTimeout().toNanos();
         long since = System.nanoTime();
         long nextLog = since;
-        while (!LockHolders.worthWaitingLonger(c, t.ref().oid(), cfg.lockTimeout().toMillis())) {
+        List<String> stuck;
+        while (!(stuck = LockHolders.stuck(c, t.ref().oid(), cfg.lockTimeout().toMillis())).isEmpty()) {
             if (System.nanoTime() - since >= budgetNs) {
-                LOG.warn("{}: starting REPACK (CONCURRENTLY) although the table is still held{}", t.display(), heldBy(c, t));
+                LOG.warn("{}: starting REPACK (CONCURRENTLY) although the table is still held by {}", t.display(),
+                        String.join("; ", stuck));
                 return;
             }
             if (System.nanoTime() >= nextLog) {
                 nextLog = System.nanoTime() + Heartbeat.EVERY.toNanos();
-                LOG.info("{}: REPACK (CONCURRENTLY) waits to start: its final lock would wait for a session that keeps the"
-                        + " table{}", t.display(), heldBy(c, t));
+                LOG.info("{}: REPACK (CONCURRENTLY) waits to start: its final lock would wait for {}", t.display(),
+                        String.join("; ", stuck));
             }
             pause(200);
         }

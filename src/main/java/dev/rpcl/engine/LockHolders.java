@@ -23,43 +23,43 @@ final class LockHolders {
               LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
              WHERE l.locktype = 'relation' AND l.relation = ? AND l.pid <> pg_catalog.pg_backend_pid()
                AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+               AND (? OR l.granted AND (a.state LIKE 'idle in transaction%'
+                                        OR a.state = 'active' AND now() - a.query_start > ? * interval '1 millisecond'))
              ORDER BY l.granted DESC, l.pid
-            """;
-
-    /**
-     * Whether a longer lock wait could succeed: no session holding a lock on the table is idle in
-     * its transaction, and none has been running its statement for longer than the longer wait
-     * would last. An idle session keeps its lock until its client acts; a statement that has run
-     * for seconds is as likely to run seconds more. Every short statement of the application
-     * meanwhile releases its own lock in milliseconds, and a longer wait can outlast those.
-     */
-    private static final String WORTH_WAITING = """
-            SELECT NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
-                                WHERE l.locktype = 'relation' AND l.relation = ? AND l.granted
-                                  AND l.pid <> pg_catalog.pg_backend_pid()
-                                  AND (a.state LIKE 'idle in transaction%'
-                                       OR a.state = 'active' AND now() - a.query_start > ? * interval '1 millisecond'))
             """;
 
     private LockHolders() {
     }
 
-    /** Whether waiting {@code longerWaitMs} for the table's lock could succeed where a shorter wait did not. */
+    /**
+     * Whether waiting {@code longerWaitMs} for the table's lock could succeed where a shorter wait
+     * did not: no session holding a lock on the table is stuck ({@link #stuck}).
+     */
     static boolean worthWaitingLonger(Connection c, long tableOid, long longerWaitMs) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(WORTH_WAITING)) {
-            ps.setLong(1, tableOid);
-            ps.setLong(2, longerWaitMs);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() && rs.getBoolean(1);
-            }
-        }
+        return stuck(c, tableOid, longerWaitMs).isEmpty();
+    }
+
+    /**
+     * The sessions holding a lock on the table that a wait of {@code waitMs} would not outlast:
+     * idle in their transaction (they keep their locks until their client acts), or running a
+     * statement that has run longer than that (as likely to run as long again). The application's
+     * short statements release their locks in milliseconds, and are not among them. As {@link #of}.
+     */
+    static List<String> stuck(Connection c, long tableOid, long waitMs) throws SQLException {
+        return holders(c, tableOid, false, waitMs);
     }
 
     /** One line per session: "pid 4242 (user app, psql) holds AccessShareLock, idle in transaction, transaction open 31 s: SELECT ...". */
     static List<String> of(Connection c, long tableOid) throws SQLException {
+        return holders(c, tableOid, true, 0);
+    }
+
+    private static List<String> holders(Connection c, long tableOid, boolean all, long stuckAfterMs) throws SQLException {
         List<String> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(HOLDERS)) {
             ps.setLong(1, tableOid);
+            ps.setBoolean(2, all);
+            ps.setLong(3, stuckAfterMs);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     StringBuilder who = new StringBuilder("pid ").append(rs.getInt("pid"));
