@@ -55,7 +55,7 @@ final class JsonOutput {
             t.put("table", e.table());
             t.put("action", e.action().name().toLowerCase(Locale.ROOT));
             t.put("reason", e.reason());
-            t.put("engine", e.engine() == null ? null : e.engine().startsWith("REPACK") ? "repack" : "rpcl");
+            t.put("engine", e.engine());
             t.put("engine_reason", e.engineReason());
             t.put("key", e.key());
             t.put("size_bytes", e.sizeBytes());

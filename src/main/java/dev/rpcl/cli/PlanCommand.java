@@ -5,6 +5,7 @@ import dev.rpcl.db.Database;
 import dev.rpcl.engine.Plan;
 import dev.rpcl.engine.RepackEngine;
 import dev.rpcl.engine.Sizes;
+import dev.rpcl.engine.TableResult;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -76,7 +77,7 @@ final class PlanCommand extends RpclCommand {
                     works ? Integer.toString(++n) : "-",
                     e.table(),
                     e.action().name().toLowerCase(Locale.ROOT),
-                    e.engine() == null ? "" : e.engine(),
+                    e.engine() == null ? "" : TableResult.CORE_REPACK.equals(e.engine()) ? "REPACK (CONCURRENTLY)" : e.engine(),
                     Sizes.human(e.sizeBytes()),
                     works ? Sizes.human(e.afterBytes()) : "",
                     e.gainBytes() < 0 ? "unknown" : Sizes.human(e.gainBytes()) + " (" + percent(e.gainBytes(), e.sizeBytes()) + ")",

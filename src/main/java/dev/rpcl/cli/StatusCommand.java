@@ -7,6 +7,7 @@ import dev.rpcl.engine.Control;
 import dev.rpcl.engine.HelperSchema;
 import dev.rpcl.engine.RunStatus;
 import dev.rpcl.engine.Sizes;
+import dev.rpcl.engine.TableResult;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -110,7 +111,7 @@ final class StatusCommand extends RpclCommand {
                     : "no rpcl session works on it now" + ("prepared".equals(t.status())
                             ? ": prepared, waiting for repack_tables (replay_data keeps its log short)"
                             : ": the run stopped or died; repack_tables resumes it, abort_repack cleans it up")));
-            if ("repack".equals(t.engine())) {
+            if (TableResult.CORE_REPACK.equals(t.engine())) {
                 out.println("    REPACK (CONCURRENTLY): " + (t.repackProgress() != null ? t.repackProgress()
                         : "waiting to start (the server runs one REPACK at a time)")
                         + (t.lockAttempts() > 1 ? ", attempt " + t.lockAttempts() : ""));

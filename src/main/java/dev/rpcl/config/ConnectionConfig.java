@@ -110,7 +110,7 @@ public record ConnectionConfig(
             return configValue;
         }
 
-        public static final List<String> VALUES = List.of("auto", "rpcl", "repack");
+        public static final List<String> VALUES = java.util.Arrays.stream(values()).map(Engine::configValue).toList();
 
         /** The value as written in a configuration file (checked against {@link #VALUES} first). */
         public static Engine of(String configValue) {

@@ -84,8 +84,11 @@ final class CopyPhase {
     record ColumnLists(String insert, String select) {
     }
 
-    /** The original's persistence, tablespace and storage options, as the copy is created with them. */
-    record TableInfo(boolean unlogged, String tablespace, Map<String, String> options) {
+    /**
+     * The original's persistence, tablespace and storage options ({@code original}), and the
+     * options as table_conf changes them ({@code options}), which the copy is created with.
+     */
+    record TableInfo(boolean unlogged, String tablespace, Map<String, String> original, Map<String, String> options) {
     }
 
     /** The original's storage options as table_conf changes them for the copy. */
@@ -99,7 +102,7 @@ final class CopyPhase {
                     int eq = opt.indexOf('=');
                     options.put(opt.substring(0, eq), opt.substring(eq + 1));
                 }
-                return new TableInfo(rs.getBoolean("unlogged"), rs.getString("tablespace"),
+                return new TableInfo(rs.getBoolean("unlogged"), rs.getString("tablespace"), Map.copyOf(options),
                         customizer.storageOptions(t.ref(), options));
             }
         }

@@ -11,7 +11,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -40,11 +39,6 @@ final class CoreRepack {
 
     /** How often the watcher reads the REPACK's progress and lock waits. */
     private static final long WATCH_MS = 200;
-
-    private static final String STORAGE_OPTIONS = """
-            SELECT option_name, option_value
-              FROM pg_catalog.pg_options_to_table((SELECT reloptions FROM pg_catalog.pg_class WHERE oid = ?))
-            """;
 
     /** The REPACKs of the server other than this session's: it runs one at a time. */
     private static final String OTHER_REPACKS = """
@@ -92,7 +86,7 @@ final class CoreRepack {
         int attempts = 0;
         try {
             RepackState.start(c, t, cand.totalBytes());
-            RepackState.engine(c, t, "repack");
+            RepackState.engine(c, t, TableResult.CORE_REPACK);
             RepackState.step(c, t, Step.COPY);
             LOG.info("{}: repack started with REPACK (CONCURRENTLY) ({})", t.display(), why);
             applyStorageOptions(c, t);
@@ -100,7 +94,6 @@ final class CoreRepack {
             waitForOtherRepacks(c, t);
             Database.setApplicationName(c, t.display(), "repack");
             int pid = TableRepack.backendPid(c);
-            String lastBlockers = null;
             while (true) {
                 attempts++;
                 awaitStuckHolders(c, t);
@@ -120,7 +113,7 @@ final class CoreRepack {
                     if (!LockRetry.isLockFailure(e)) {
                         throw e;
                     }
-                    lastBlockers = watcher.blockers.get();
+                    String lastBlockers = watcher.blockers.get();
                     String heldBy = lastBlockers == null ? "" : "; held by " + lastBlockers;
                     if (attempts >= ATTEMPTS) {
                         throw RpclException.failed("REPACK (CONCURRENTLY) of " + t.display() + " could not take its lock on"
@@ -131,7 +124,7 @@ final class CoreRepack {
                     LOG.warn("{}: REPACK (CONCURRENTLY) attempt {} of {} gave up waiting {} ms for its lock{}; the table is"
                             + " unchanged, and the next attempt rewrites it again", t.display(), attempts, ATTEMPTS,
                             cfg.lockTimeout().toMillis(), heldBy);
-                    pause(Math.max(1000, cfg.lockTimeout().toMillis()));
+                    guard.pause(Math.max(1000, cfg.lockTimeout().toMillis()));
                 } finally {
                     resetLockTimeout(c);
                 }
@@ -178,16 +171,9 @@ final class CoreRepack {
      * EXCLUSIVE, which the application's reads and writes do not conflict with.
      */
     private void applyStorageOptions(Connection c, RepackTable t) throws SQLException {
-        Map<String, String> original = new LinkedHashMap<>();
-        try (PreparedStatement ps = c.prepareStatement(STORAGE_OPTIONS)) {
-            ps.setLong(1, t.ref().oid());
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    original.put(rs.getString(1), rs.getString(2));
-                }
-            }
-        }
-        Map<String, String> wanted = opts.customizer().storageOptions(t.ref(), original);
+        CopyPhase.TableInfo info = CopyPhase.tableInfo(c, t, opts.customizer());
+        Map<String, String> original = info.original();
+        Map<String, String> wanted = info.options();
         List<String> set = new ArrayList<>();
         wanted.forEach((k, v) -> {
             if (!v.equals(original.get(k))) {
@@ -247,7 +233,7 @@ final class CoreRepack {
                         String.join(", ", others));
                 nextLog = System.nanoTime() + Heartbeat.EVERY.toNanos();
             }
-            pause(500);
+            guard.pause(500);
         }
     }
 
@@ -274,17 +260,8 @@ final class CoreRepack {
                 LOG.info("{}: REPACK (CONCURRENTLY) waits to start: its final lock would wait for {}", t.display(),
                         String.join("; ", stuck));
             }
-            pause(200);
+            guard.pause(200);
         }
-    }
-
-    /** Sleeps, seeing a stop within 100 ms. */
-    private void pause(long ms) {
-        for (long slept = 0; slept < ms; slept += 100) {
-            guard.check();
-            TableRepack.sleep(Math.min(100, ms - slept));
-        }
-        guard.check();
     }
 
     private static void resetLockTimeout(Connection c) {

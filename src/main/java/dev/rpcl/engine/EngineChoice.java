@@ -116,9 +116,4 @@ record EngineChoice(Kind kind, String reason) {
         }
         return out;
     }
-
-    /** How the plan and the log name an engine. */
-    static String display(Kind kind) {
-        return kind == Kind.REPACK ? "REPACK (CONCURRENTLY)" : "rpcl";
-    }
 }

@@ -13,10 +13,11 @@ import java.time.Duration;
  * attempt's wait after it. An attempt grows (twice as long, up to lock_timeout) while the
  * sessions that hold the table are running statements younger than the longer wait, which it can
  * outlast; behind a session idle in its transaction, or a statement that has already run longer,
- * waiting longer only makes the application queue longer, so the attempts stay short. The step gives up when its attempts have waited, in all, as long as
- * {@code maxAttempts} attempts of lock_timeout would have: as patient as before, with shorter
- * queues. {@link #run} is the loop every lock-taking step but the swap runs its transaction in
- * (the swap replays between its attempts, and has its own).
+ * waiting longer only makes the application queue longer, so the attempts stay short. The step
+ * gives up when its attempts have waited, in all, as long as {@code maxAttempts} attempts of
+ * lock_timeout would have: as patient as before, with shorter queues. {@link #run} is the loop
+ * every lock-taking step but the swap runs its transaction in (the swap replays between its
+ * attempts, and has its own).
  */
 final class LockRetry {
     static final long FIRST_ATTEMPT_MS = 50;
@@ -44,10 +45,15 @@ final class LockRetry {
      * obtained (or a deadlock) are thrown, the transaction rolled back. {@code tableOid} is the
      * table whose holders tell whether a longer wait could succeed (0: always grow);
      * {@code safePoint} runs before each attempt (a stop check may throw from it);
-     * {@code onRetry} hears of the first failed attempt, then of one every 10 s. The autocommit is on again
-     * when it returns. An interrupt during a pause ends it with {@link TableRepack.Stopped}.
+     * {@code onRetry} hears of the first failed attempt, then of one every 10 s. The autocommit is
+     * on again when it returns. An interrupt during a pause ends it with {@link TableRepack.Stopped}.
      */
-    boolean run(Connection c, long tableOid, Runnable safePoint, Attempt attempt, Runnable onRetry) throws SQLException {
+    /** What hears of a failed attempt; it may read the catalog to say who holds the table. */
+    interface Report {
+        void failed() throws SQLException;
+    }
+
+    boolean run(Connection c, long tableOid, Runnable safePoint, Attempt attempt, Report onRetry) throws SQLException {
         long nextReport = 0;
         while (true) {
             safePoint.run();
@@ -73,7 +79,7 @@ final class LockRetry {
                 // Behind an idle holder the attempts come several times a second: heard of once every 10 s.
                 if (System.nanoTime() >= nextReport) {
                     nextReport = System.nanoTime() + Heartbeat.EVERY.toNanos();
-                    onRetry.run();
+                    onRetry.failed();
                 }
                 TableRepack.sleep(pause().toMillis());
             } finally {
@@ -95,12 +101,16 @@ final class LockRetry {
 
     /** How long the next attempt would wait if it grew. */
     Duration grown() {
-        long ms = FIRST_ATTEMPT_MS << Math.min(20, level + 1);
-        return Duration.ofMillis(Math.max(1, Math.min(lockTimeout.toMillis(), ms)));
+        return waitAt(level + 1);
     }
 
     /** How long the current attempt may wait. */
     Duration current() {
+        return waitAt(level);
+    }
+
+    /** 50 ms, doubled {@code level} times, up to lock_timeout. */
+    private Duration waitAt(int level) {
         long ms = FIRST_ATTEMPT_MS << Math.min(20, level);
         return Duration.ofMillis(Math.max(1, Math.min(lockTimeout.toMillis(), ms)));
     }

@@ -28,7 +28,7 @@ public record Plan(String connection, String database, String walLevel, List<Ent
     }
 
     /**
-     * One table. {@code engine} ("rpcl" or "REPACK (CONCURRENTLY)") and {@code engineReason}
+     * One table. {@code engine} ("rpcl", or {@link TableResult#CORE_REPACK} for REPACK (CONCURRENTLY)) and {@code engineReason}
      * say what would rewrite it and why, for the tables that would be rewritten, else null.
      * {@code gainBytes} is -1 without statistics to estimate it; {@code afterBytes}
      * and {@code peakExtraBytes} are estimates (the copy with its indexes and TOAST, plus the WAL

@@ -167,7 +167,7 @@ public final class RepackEngine {
                 long peak = after * ("minimal".equals(sizes.walLevel()) ? 1 : 2);
                 boolean works = action == Plan.Action.REPACK || action == Plan.Action.RESUME;
                 entries.add(new Plan.Entry(cand.display(), action, reason,
-                        works ? EngineChoice.display(engine.kind()) : null, works ? engine.reason() : null,
+                        works ? (engine.kind() == EngineChoice.Kind.REPACK ? TableResult.CORE_REPACK : "rpcl") : null, works ? engine.reason() : null,
                         engine.kind() == EngineChoice.Kind.REPACK ? "the table's replica identity" : cand.keySource(),
                         cand.totalBytes(),
                         cand.wastedBytes() == Candidate.UNKNOWN ? Candidate.UNKNOWN : cand.totalBytes() - after,
@@ -442,8 +442,7 @@ public final class RepackEngine {
      */
     private String underThresholds(Candidate cand) {
         ConnectionConfig cfg = db.config();
-        TableConf.Thresholds own = opts.customizer().thresholds(new dev.rpcl.catalog.TableRef(cand.oid(), cand.schema(),
-                cand.name(), HelperSchema.NEW_SCHEMA, ""));
+        TableConf.Thresholds own = opts.customizer().thresholds(ref(cand));
         long minGain = own.minGain() != null ? own.minGain() : cfg.minGainBytes();
         double minRatio = own.minGainRatio() != null ? own.minGainRatio() : cfg.minGainRatio();
         long gain = cand.wastedBytes();
@@ -470,13 +469,16 @@ public final class RepackEngine {
 
     /** The engine for this table now; {@code staging} for prepare_repack. */
     private EngineChoice chooseEngine(Connection c, Candidate cand, boolean staging) throws SQLException {
-        dev.rpcl.catalog.TableRef ref = new dev.rpcl.catalog.TableRef(cand.oid(), cand.schema(), cand.name(),
-                HelperSchema.NEW_SCHEMA, "");
-        ConnectionConfig.Engine own = opts.customizer().engine(ref);
-        RepackTable t = RepackTable.of(cand.oid(), cand.schema(), cand.name(), cand.keyColumns());
+        ConnectionConfig.Engine own = opts.customizer().engine(ref(cand));
+        boolean inFlight = HelperSchema.exists(c) && inFlight(RepackState.find(c, cand.schema(), cand.name()));
         return EngineChoice.choose(new EngineChoice.Situation(own != null ? own : db.config().engine(), own != null,
-                dev.rpcl.db.ServerVersion.major(c), walLevel(c), staging, HelperSchema.exists(c) && inFlight(c, t),
-                opts.customizer().rewritesValues(ref), EngineChoice.facts(c, cand.oid())));
+                dev.rpcl.db.ServerVersion.major(c), walLevel(c), staging, inFlight, opts.customizer().rewritesValues(ref(cand)),
+                EngineChoice.facts(c, cand.oid())));
+    }
+
+    /** The table as table_conf's customizer is asked about it. */
+    private static dev.rpcl.catalog.TableRef ref(Candidate cand) {
+        return RepackTable.of(cand.oid(), cand.schema(), cand.name(), cand.keyColumns()).ref();
     }
 
     private static String walLevel(Connection c) throws SQLException {

@@ -31,7 +31,7 @@ final class RepackState {
 
         /** Whether REPACK (CONCURRENTLY) did this table's work: it leaves no object behind, whatever its status. */
         boolean byCoreRepack() {
-            return "repack".equals(engine);
+            return TableResult.CORE_REPACK.equals(engine);
         }
     }
 
@@ -154,7 +154,7 @@ final class RepackState {
         }
     }
 
-    /** Which engine works on the table: "repack" for REPACK (CONCURRENTLY); no mark is rpcl's own. */
+    /** Which engine works on the table: {@link TableResult#CORE_REPACK} for REPACK (CONCURRENTLY); no mark is rpcl's own. */
     static void engine(Connection c, RepackTable t, String engine) throws SQLException {
         update(c, t, "j_definition = coalesce(j_definition, '{}') || jsonb_build_object('engine', ?::text)", engine);
     }

@@ -144,7 +144,7 @@ public final class RunStatus {
                     rates ? (b.inserted() - a.inserted()) * 1000.0 / sampleMs : null,
                     rates ? (b.deleted() - a.deleted()) * 1000.0 / sampleMs : null,
                     inFlight ? withoutRpcl(LockHolders.of(c, num(r[1])), r[17]) : List.of(),
-                    (String) r[20], inFlight && "repack".equals(r[20]) ? repackProgress(c, num(r[1])) : null));
+                    (String) r[20], inFlight && TableResult.CORE_REPACK.equals(r[20]) ? repackProgress(c, num(r[1])) : null));
         }
         return out;
     }

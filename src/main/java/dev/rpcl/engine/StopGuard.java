@@ -64,6 +64,15 @@ final class StopGuard {
         }
     }
 
+    /** Sleeps {@code ms}, seeing a stop within 100 ms ({@link TableRepack.Stopped}). */
+    void pause(long ms) {
+        long until = System.nanoTime() + ms * 1_000_000;
+        while (System.nanoTime() < until) {
+            check();
+            TableRepack.sleep(Math.min(100, Math.max(1, (until - System.nanoTime()) / 1_000_000)));
+        }
+    }
+
     /**
      * Runs {@code call}, which executes on {@code st}, so that a stop cancels it; a statement
      * cancelled by the stop ends in {@link TableRepack.Stopped}. The caller rolls back its

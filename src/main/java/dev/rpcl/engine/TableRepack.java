@@ -283,14 +283,8 @@ final class TableRepack {
     private void createTriggers(Connection c) throws SQLException {
         LockRetry retry = new LockRetry(cfg.lockTimeout(), opts.maxSwapAttempts());
         boolean created = retry.run(c, t.ref().oid(), this::checkStop, st -> ChangeLog.createTriggers(c, t, partition),
-                () -> {
-                    try {
-                        LOG.info("{}: creating the triggers waits for the table's sessions; attempt {} gave up after {} ms,"
-                                + " retrying{}", t.display(), retry.attempts(), retry.current().toMillis(), heldBy(c));
-                    } catch (SQLException e) {
-                        LOG.debug("{}: cannot name the lock holders: {}", t.display(), e.getMessage());
-                    }
-                });
+                () -> LOG.info("{}: creating the triggers waits for the table's sessions; attempt {} gave up after {} ms,"
+                        + " retrying{}", t.display(), retry.attempts(), retry.current().toMillis(), heldBy(c)));
         if (!created) {
             throw RpclException.failed("Cannot create the change log triggers on " + t.display() + ": its writers"
                     + " kept it locked through " + retry.attempts() + " attempts that waited " + retry.waitedMs()
@@ -466,12 +460,7 @@ final class TableRepack {
 
     /** Sleeps between lock attempts, a stop request ending the wait. */
     private void pause(Duration d) {
-        long ms = d.toMillis();
-        long until = System.nanoTime() + ms * 1_000_000;
-        while (System.nanoTime() < until) {
-            checkStop();
-            sleep(Math.min(100, Math.max(1, (until - System.nanoTime()) / 1_000_000)));
-        }
+        stop.pause(d.toMillis());
     }
 
     static void sleep(long ms) {

@@ -111,10 +111,7 @@ final class Throttle {
         LOG.warn("{}: throttled: {}; rpcl waits", t.display(), why);
         RepackState.message(c, t, "throttled: " + why);
         while (why != null) {
-            for (int i = 0; i < 10; i++) {
-                guard.check();
-                TableRepack.sleep(100);
-            }
+            guard.pause(1000);
             if (System.nanoTime() >= nextReport) {
                 nextReport = System.nanoTime() + REPORT_NS;
                 LOG.info("{}: still throttled after {} s: {}", t.display(), (System.nanoTime() - since) / 1_000_000_000, why);
