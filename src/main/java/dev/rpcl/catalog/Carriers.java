@@ -11,6 +11,9 @@ public final class Carriers {
         return List.of(
                 // Refuse, before any copy, tables with objects that nothing here recreates.
                 new UnhandledDependents(),
+                // Before the others: moves the copy under the original's parents, and the
+                // original's children under the copy.
+                new Inheritance(),
                 new RowTypeCarrier(),
                 new Routines(),
                 // The owner first (the engine also sets it right after the move): ALTER SEQUENCE

@@ -19,6 +19,15 @@ public record TableRef(long oid, String schema, String name, String copySchema, 
     }
 
     /**
+     * The copy's stand-in parent while the original is a child in an inheritance tree
+     * ({@link Inheritance}): it gives the copy the original's inherited columns and constraints as
+     * inherited ones, and goes at the swap.
+     */
+    public String copyParentsQualified() {
+        return Sql.qualified(copySchema, "parents_" + oid);
+    }
+
+    /**
      * The copy under its own name: carriers that prepare the copy before the swap build their
      * statements for this, so that they address the copy where it is, in sch_repnew.
      */

@@ -30,7 +30,7 @@ public final class TableSelector {
      */
     private static final String CANDIDATES = """
             WITH t AS (
-                SELECT c.oid, n.nspname, c.relname, c.relispartition, c.relhassubclass, c.relowner,
+                SELECT c.oid, n.nspname, c.relname, c.relispartition, c.relowner,
                        c.relrowsecurity AND c.relforcerowsecurity AS forced_rls,
                        pg_catalog.pg_relation_size(c.oid) / current_setting('block_size')::int AS relpages,
                        coalesce(pg_catalog.pg_relation_size(NULLIF(c.reltoastrelid, 0)), 0) AS toast_bytes,
@@ -64,7 +64,7 @@ public final class TableSelector {
                   FROM t JOIN pg_catalog.pg_stats s ON s.schemaname = t.nspname AND s.tablename = t.relname
                  GROUP BY t.oid
             )
-            SELECT t.oid, t.nspname, t.relname, t.relispartition, t.relhassubclass, t.forced_rls,
+            SELECT t.oid, t.nspname, t.relname, t.relispartition, t.forced_rls,
                    t.relpages, t.toast_bytes, t.fillfactor, w.row_width, current_setting('block_size')::int AS block_size,
                    ARRAY(SELECT quote_ident(a.attname) FROM pg_catalog.pg_attribute a
                           WHERE a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attlen = -1
@@ -82,7 +82,6 @@ public final class TableSelector {
                              / ((current_setting('block_size')::int - 24) * t.fillfactor / 100.0)))::bigint
                              * current_setting('block_size')::int
                    END AS wasted_bytes,
-                   EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = t.oid) AS inherits,
                    (SELECT pt.partrelid FROM pg_catalog.pg_inherits i
                       JOIN pg_catalog.pg_partitioned_table pt ON pt.partrelid = i.inhparent WHERE i.inhrelid = t.oid) AS parent
               FROM t LEFT JOIN width w ON w.oid = t.oid
@@ -176,8 +175,6 @@ public final class TableSelector {
                     String reason = null;
                     if (rs.getBoolean("relispartition")) {
                         reason = PartitionSwap.unsupported(c, oid, rs.getLong("parent"));
-                    } else if (rs.getBoolean("relhassubclass") || rs.getBoolean("inherits")) {
-                        reason = "it takes part in table inheritance, which a rename-based swap would break";
                     } else if (rs.getBoolean("forced_rls") && !rs.getBoolean("bypassrls")) {
                         reason = "it has FORCE ROW LEVEL SECURITY, so even its owner sees only some rows; rpcl would copy"
                                 + " only those. Repack it as a role with BYPASSRLS, or after ALTER TABLE ... NO FORCE ROW LEVEL SECURITY";

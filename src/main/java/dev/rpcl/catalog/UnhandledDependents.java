@@ -8,10 +8,10 @@ import java.util.List;
 
 /**
  * The safety net: every object that depends on the table and that neither the engine nor a
- * carrier recreates (a table that inherits from it, an object of an extension, ...) refuses the
- * table before the copy, instead of making the final DROP of the old table fail after the whole copy. So do a table that
- * inherits from another, belongs to an extension, carries a security label, or is read by a
- * view that rpcl's user may not replace (the engine re-points views with CREATE OR REPLACE).
+ * carrier recreates (an object of an extension, ...) refuses the table before the copy, instead
+ * of making the final DROP of the old table fail after the whole copy. So do a table that
+ * belongs to an extension, carries a security label, or is read by a view that rpcl's user may
+ * not replace (the engine re-points views with CREATE OR REPLACE).
  */
 public final class UnhandledDependents implements Carrier {
 
@@ -26,6 +26,8 @@ public final class UnhandledDependents implements Carrier {
                    WHEN 'pg_catalog.pg_class'::regclass THEN
                         -- On 14 a generated column depends on the columns it reads: the table on itself.
                         d.objid = tbl.oid
+                        -- Its inheritance children: Inheritance moves them under the new table.
+                        OR EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = d.objid AND i.inhparent = tbl.oid)
                         OR EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indexrelid = d.objid AND i.indrelid = tbl.oid)
                         OR (d.deptype = 'a' AND EXISTS (SELECT 1 FROM pg_catalog.pg_class s WHERE s.oid = d.objid AND s.relkind = 'S'))
                    WHEN 'pg_catalog.pg_constraint'::regclass THEN
@@ -53,11 +55,7 @@ public final class UnhandledDependents implements Carrier {
             """;
 
     private static final String TABLE_ITSELF = """
-            SELECT 'it inherits from table ' || i.inhparent::regclass::text AS reason
-              FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
-             WHERE i.inhrelid = ? AND NOT c.relispartition
-            UNION ALL
-            SELECT 'it belongs to extension ' || e.extname
+            SELECT 'it belongs to extension ' || e.extname AS reason
               FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
              WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = ? AND d.deptype = 'e'
             UNION ALL
@@ -87,7 +85,7 @@ public final class UnhandledDependents implements Carrier {
             out.add(r.str("object") + " depends on table " + table.display()
                     + ", and rpcl cannot recreate it for the new table (drop it, or make it not depend on the table, for the repack)");
         }
-        for (CatalogRows.Row r : CatalogRows.query(c, TABLE_ITSELF, table.oid(), table.oid(), table.oid(), table.oid(), table.oid())) {
+        for (CatalogRows.Row r : CatalogRows.query(c, TABLE_ITSELF, table.oid(), table.oid(), table.oid(), table.oid())) {
             out.add("table " + table.display() + " cannot be swapped: " + r.str("reason"));
         }
         return out;

@@ -52,10 +52,10 @@ final class ChangeLog {
     }
 
     /**
-     * The log table and the trigger functions; no lock on the original is needed for these. A
-     * partition's update function compares keys with {@code keyEquality}.
+     * The log table and the trigger functions; no lock on the original is needed for these. The
+     * row-level update function of a partition or inheritance child compares keys with {@code keyEquality}.
      */
-    static void createLogAndFunctions(Connection c, RepackTable t, boolean partition, KeyEquality keyEquality) throws SQLException {
+    static void createLogAndFunctions(Connection c, RepackTable t, boolean rowLevel, KeyEquality keyEquality) throws SQLException {
         StringBuilder cols = new StringBuilder();
         List<String> types = new ArrayList<>();
         for (String key : t.keyColumns()) {
@@ -84,7 +84,7 @@ final class ChangeLog {
             // Replay extends a batch to whole transactions, looked up by transaction id.
             st.execute("CREATE INDEX ON " + t.log() + " (i_xid)");
             String lost = lostMarker(t);
-            if (partition) {
+            if (rowLevel) {
                 String oldKeys = t.keyList("OLD");
                 String newKeys = t.keyList("NEW");
                 st.execute(rowFunction(t.function("ins"), guarded(keyProbe(t, types, "NEW", null), lost,
@@ -164,7 +164,7 @@ final class ChangeLog {
     }
 
     /**
-     * A partition's row function runs for every row the application writes; its key comparison
+     * A row function (of a partition or an inheritance child) runs for every row the application writes; its key comparison
      * names its operator's schema ({@link KeyEquality}), and its path is pinned all the same.
      */
     private static String rowFunction(String name, String body) {
@@ -186,10 +186,10 @@ final class ChangeLog {
      * the table, so the caller sets lock_timeout and retries; once this commits, every change is
      * logged.
      */
-    static void createTriggers(Connection c, RepackTable t, boolean partition) throws SQLException {
+    static void createTriggers(Connection c, RepackTable t, boolean rowLevel) throws SQLException {
         String on = " ON " + t.original() + " ";
         try (Statement st = c.createStatement()) {
-            if (partition) {
+            if (rowLevel) {
                 createRowTriggers(st, t, on);
             } else {
                 createStatementTriggers(st, t, on);
@@ -205,9 +205,11 @@ final class ChangeLog {
     }
 
     /**
-     * A partition's statement-level triggers do not fire when a statement writes it through its
-     * partitioned table, and row triggers with transition tables are not allowed on partitions:
-     * a partition is logged row by row.
+     * The statement-level triggers of a partition or an inheritance child do not fire when a
+     * statement writes it through its parent, and row triggers with transition tables are not
+     * allowed on either: they are logged row by row. (A parent's statement triggers do fire, and
+     * their transition tables hold its children's rows too: those keys are logged for nothing,
+     * and replayed harmlessly, since the replay reads the parent ONLY.)
      */
     private static void createRowTriggers(Statement st, RepackTable t, String on) throws SQLException {
         st.execute("CREATE TRIGGER " + TRIGGER_INSERT + " AFTER INSERT" + on + "FOR EACH ROW EXECUTE FUNCTION "

@@ -173,6 +173,7 @@ final class Cleanup {
             st.execute("DROP MATERIALIZED VIEW IF EXISTS " + matview);
         }
         st.execute("DROP TABLE IF EXISTS " + t.copy());
+        st.execute("DROP TABLE IF EXISTS " + t.ref().copyParentsQualified());
     }
 
     /** The table as it is named now (found by OID), or null when it is gone. */

@@ -1,5 +1,6 @@
 package dev.rpcl.engine;
 
+import dev.rpcl.catalog.Inheritance;
 import dev.rpcl.catalog.PartitionSwap;
 import dev.rpcl.db.ServerVersion;
 import dev.rpcl.db.Sql;
@@ -57,6 +58,20 @@ final class CopyPhase {
              ORDER BY a.attnum
             """;
 
+    /** The columns of an inheritance child, each its own, inherited, or both (createChildCopy). */
+    private static final String CHILD_COLUMNS = """
+            SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
+                   CASE WHEN a.attcollation <> t.typcollation THEN
+                        pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname) END AS collation,
+                   a.attislocal, a.attinhcount > 0 AS inherited
+              FROM pg_catalog.pg_attribute a
+              JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+              LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
+              LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+             WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped
+             ORDER BY a.attnum
+            """;
+
     /** Generated columns (made by LIKE only) or regclass ones (see selfToCopy): the copy is created first, empty. */
     private static final String CREATED_FIRST = """
             SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
@@ -71,7 +86,8 @@ final class CopyPhase {
      * never validated, so they come with the NOT VALID ones, at the swap, where they cost no scan.
      */
     private static final String CHECKS = """
-            SELECT conname, pg_catalog.pg_get_constraintdef(oid), convalidated, contype = 'n' AS not_null
+            SELECT conname, pg_catalog.pg_get_constraintdef(oid), convalidated, contype = 'n' AS not_null,
+                   conislocal, coninhcount > 0 AS inherited
               FROM pg_catalog.pg_constraint
              WHERE conrelid = ? AND contype IN ('c', 'n')
              ORDER BY contype DESC, conname
@@ -109,11 +125,15 @@ final class CopyPhase {
     }
 
     /**
-     * Creates the copy of a table with generated or regclass columns, empty; the copy of any other table is
+     * Creates the copy of a table with generated or regclass columns, or of an inheritance child, empty; the copy of any other table is
      * created with its data ({@link #copyData}). Returns the storage options the copy gets.
      */
     static Map<String, String> createCopy(Connection c, RepackTable t, TableCustomizer customizer) throws SQLException {
         TableInfo info = tableInfo(c, t, customizer);
+        if (!Inheritance.parents(c, t.ref().oid()).isEmpty()) {
+            createChildCopy(c, t, info);
+            return info.options();
+        }
         if (!holds(c, CREATED_FIRST, t.ref().oid())) {
             return info.options();
         }
@@ -133,6 +153,52 @@ final class CopyPhase {
             }
         }
         return info.options();
+    }
+
+    /**
+     * The copy of an inheritance child, empty, as the child of a stand-in parent that holds the
+     * original's inherited columns and constraints ({@link Inheritance}). Columns are added one by
+     * one in the original's order, each to the copy when it is the child's own, to the stand-in
+     * (which passes it on) when it is inherited, to both when it is both, so that the copy has the
+     * original's column order and tells its own columns and constraints from inherited ones as the
+     * original does.
+     */
+    private static void createChildCopy(Connection c, RepackTable t, TableInfo info) throws SQLException {
+        String standIn = t.ref().copyParentsQualified();
+        try (Statement st = c.createStatement()) {
+            st.execute("CREATE " + (info.unlogged() ? "UNLOGGED " : "") + "TABLE " + standIn + " ()");
+            st.execute(createPrefix(t, info) + " () INHERITS (" + standIn + ")" + storageClause(info));
+            try (PreparedStatement ps = c.prepareStatement(CHILD_COLUMNS)) {
+                ps.setLong(1, t.ref().oid());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        String column = " ADD COLUMN " + Sql.ident(rs.getString("attname")) + " " + rs.getString("type")
+                                + (rs.getString("collation") == null ? "" : " COLLATE " + rs.getString("collation"));
+                        if (rs.getBoolean("attislocal")) {
+                            st.execute("ALTER TABLE " + t.copy() + column);
+                        }
+                        if (rs.getBoolean("inherited")) {
+                            st.execute("ALTER TABLE " + standIn + column);
+                        }
+                    }
+                }
+            }
+            List<String> attributes = columnAttributes(c, t);
+            if (!attributes.isEmpty()) {
+                st.execute("ALTER TABLE " + t.copy() + " " + String.join(", ", attributes));
+            }
+            List<Check> checks = checks(c, t);
+            for (Check k : checks) {
+                if (k.valid() && k.local()) {
+                    st.execute("ALTER TABLE " + t.copy() + " " + k.add());
+                }
+            }
+            for (Check k : checks) {
+                if (k.valid() && k.inherited()) {
+                    st.execute("ALTER TABLE " + standIn + " " + k.add());
+                }
+            }
+        }
     }
 
     /** The answer of a query of one boolean with one parameter. */
@@ -164,7 +230,7 @@ final class CopyPhase {
     }
 
     /** One CHECK or (18) NOT NULL constraint of the original, as CHECKS reads it. */
-    private record Check(String name, String definition, boolean valid, boolean notNull) {
+    private record Check(String name, String definition, boolean valid, boolean notNull, boolean local, boolean inherited) {
         String add() {
             return "ADD CONSTRAINT " + Sql.ident(name) + " " + definition;
         }
@@ -176,7 +242,8 @@ final class CopyPhase {
             ps.setLong(1, t.ref().oid());
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new Check(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getBoolean(4)));
+                    out.add(new Check(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getBoolean(4), rs.getBoolean(5),
+                            rs.getBoolean(6)));
                 }
             }
         }
@@ -256,12 +323,21 @@ final class CopyPhase {
         }
     }
 
-    /** The NOT VALID (or NOT ENFORCED) CHECK and NOT NULL constraints, added to the copy inside the swap. */
+    /**
+     * The NOT VALID (or NOT ENFORCED) CHECK and NOT NULL constraints, added to the copy inside the
+     * swap; an inheritance child's inherited ones through its stand-in parent, so that they stay inherited.
+     */
     static List<String> notValidChecks(Connection c, RepackTable t) throws SQLException {
         List<String> out = new ArrayList<>();
+        boolean child = !Inheritance.parents(c, t.ref().oid()).isEmpty();
         for (Check k : checks(c, t)) {
             if (!k.valid()) {
-                out.add("ALTER TABLE " + t.copy() + " " + k.add());
+                if (!child || k.local()) {
+                    out.add("ALTER TABLE " + t.copy() + " " + k.add());
+                }
+                if (child && k.inherited()) {
+                    out.add("ALTER TABLE " + t.ref().copyParentsQualified() + " " + k.add());
+                }
             }
         }
         return out;

@@ -4,6 +4,7 @@ import dev.rpcl.RpclException;
 import dev.rpcl.catalog.Carried;
 import dev.rpcl.catalog.Carrier;
 import dev.rpcl.catalog.ForeignKeyCarrier;
+import dev.rpcl.catalog.Inheritance;
 import dev.rpcl.catalog.PartitionSwap;
 import dev.rpcl.catalog.RowSecurity;
 import dev.rpcl.catalog.Rules;
@@ -97,13 +98,19 @@ final class SwapPhase {
             List<String> shared = new ArrayList<>(related.referenced());
             shared.removeAll(exclusive);
             Optional<PartitionSwap.Parent> parent = PartitionSwap.parentOf(c, t.ref().oid());
-            boolean linked = !exclusive.isEmpty() || !shared.isEmpty() || parent.isPresent();
+            // A partition's partitioned table, an inheritance child's parents: locked first, as
+            // queries lock them. A statement on a parent reads its list of children once it holds
+            // the parent's lock, then waits for each child: were the parent not held, a statement
+            // that listed the old table would write it once the swap released it, and be lost.
+            List<String> parents = new ArrayList<>(Inheritance.parents(c, t.ref().oid()));
+            parent.ifPresent(p -> parents.add(p.qualified()));
+            boolean linked = !exclusive.isEmpty() || !shared.isEmpty() || !parents.isEmpty();
             long budget = linked ? Math.min(lockTimeout.toMillis(), deadlockTimeoutMs(c) * 4 / 5) : lockTimeout.toMillis();
             AppLock.settings(st, budget);
             time.lap("before lock");
-            // A partition: its partitioned table first, in the order queries lock them. The name must
-            // still be the table the repack started on, asked in the same round trip.
-            long oidNow = lockAndIdentify(c, "LOCK TABLE " + (parent.isPresent() ? parent.get().qualified() + ", " : "")
+            // The parents first, in the order queries lock them. The name must still be the table
+            // the repack started on, asked in the same round trip.
+            long oidNow = lockAndIdentify(c, "LOCK TABLE " + (parents.isEmpty() ? "" : String.join(", ", parents) + ", ")
                     + t.original() + " IN ACCESS EXCLUSIVE MODE", t);
             locked = System.nanoTime();
             time.lap("lock wait");
@@ -362,6 +369,8 @@ final class SwapPhase {
         // Replacing a rule or altering a policy of another table locks it ACCESS EXCLUSIVE too.
         exclusive.addAll(Rules.otherRelations(c, t.ref()));
         exclusive.addAll(RowSecurity.otherRelations(c, t.ref()));
+        // Moved under the new table (ALTER TABLE INHERIT locks them ACCESS EXCLUSIVE).
+        exclusive.addAll(Inheritance.children(c, t.ref()));
         return exclusive.stream().distinct().toList();
     }
 

@@ -49,7 +49,8 @@ final class TableRepack {
     private final RepackTable t;
     private final Map<String, Long> timings = new LinkedHashMap<>();
     private String fingerprint;
-    private boolean partition;
+    /** Logged by row triggers: a partition or an inheritance child (ChangeLog.createTriggers). */
+    private boolean rowLevel;
     private CopyPhase.ColumnLists cols;
     private Replayer replayer;
     long rowsCopied;
@@ -155,9 +156,10 @@ final class TableRepack {
         try (Statement st = c.createStatement()) {
             st.execute("SET LOCAL search_path = pg_catalog, pg_temp");
             RepackState.storageOptions(c, t, CopyPhase.createCopy(c, t, opts.customizer()));
-            partition = dev.rpcl.catalog.PartitionSwap.parentOf(c, t.ref().oid()).isPresent();
+            rowLevel = dev.rpcl.catalog.PartitionSwap.parentOf(c, t.ref().oid()).isPresent()
+                    || !dev.rpcl.catalog.Inheritance.parents(c, t.ref().oid()).isEmpty();
             keyEquality = KeyEquality.of(c, t);
-            ChangeLog.createLogAndFunctions(c, t, partition, keyEquality);
+            ChangeLog.createLogAndFunctions(c, t, rowLevel, keyEquality);
             fingerprint = TableShape.fingerprint(c, t.ref().oid());
             RepackState.fingerprint(c, t, fingerprint);
             c.commit();
@@ -282,7 +284,7 @@ final class TableRepack {
     /** CREATE TRIGGER waits for every writer of the table: bounded by lock_timeout, retried. */
     private void createTriggers(Connection c) throws SQLException {
         LockRetry retry = new LockRetry(cfg.lockTimeout(), opts.maxSwapAttempts());
-        boolean created = retry.run(c, t.ref().oid(), this::checkStop, st -> ChangeLog.createTriggers(c, t, partition),
+        boolean created = retry.run(c, t.ref().oid(), this::checkStop, st -> ChangeLog.createTriggers(c, t, rowLevel),
                 () -> LOG.info("{}: creating the triggers waits for the table's sessions; attempt {} gave up after {} ms,"
                         + " retrying{}", t.display(), retry.attempts(), retry.current().toMillis(), heldBy(c)));
         if (!created) {

@@ -89,15 +89,19 @@ final class TwinWorkload implements AutoCloseable {
         return i;
     }
 
-    /** Fills both tables with {@code rows} rows and starts the clients. */
-    void start(int rows) throws SQLException {
-        try (Connection c = db.ownerConnection()) {
+    /**
+     * Fills both tables with {@code rows} rows, runs {@code afterFill} (to move some rows elsewhere
+     * in the table's tree, say) and starts the clients.
+     */
+    void start(int rows, String... afterFill) throws SQLException {
+        try (Connection c = db.ownerConnection(); var st = c.createStatement()) {
             for (String t : List.of(table, twin)) {
-                try (var st = c.createStatement()) {
-                    st.execute("INSERT INTO " + t + (composite ? " (id, tag, u, v, big)" : " (id, u, v, big)")
-                            + " SELECT i" + (composite ? ", 'k' || i" : "") + ", CASE WHEN i % 2 = 0 THEN i END, md5(i::text),"
-                            + " CASE WHEN i % 50 = 0 THEN repeat(md5(i::text), 300) END FROM generate_series(1, " + rows + ") i");
-                }
+                st.execute("INSERT INTO " + t + (composite ? " (id, tag, u, v, big)" : " (id, u, v, big)")
+                        + " SELECT i" + (composite ? ", 'k' || i" : "") + ", CASE WHEN i % 2 = 0 THEN i END, md5(i::text),"
+                        + " CASE WHEN i % 50 = 0 THEN repeat(md5(i::text), 300) END FROM generate_series(1, " + rows + ") i");
+            }
+            for (String sql : afterFill) {
+                st.execute(sql);
             }
         }
         for (int n = 0; n < clients; n++) {
