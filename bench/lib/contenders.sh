@@ -6,10 +6,14 @@ contender_setup() { # contender db dir
     local contender=$1 db=$2 dir=$3
     case $contender in
         pg_repack) su_psql "$db" -c "CREATE EXTENSION pg_repack" ;;
-        rpcl | rpcl_base | rpcl_engine)
+        rpcl | rpcl_base | rpcl_engine | rpcl_chunked)
             # rpcl_engine: rpcl's own engine whatever the server, for PostgreSQL 19's side by side
             # with REPACK (CONCURRENTLY), which rpcl's default (engine = auto) takes there.
-            rpcl_write_config "$db" "$([ "$contender" = rpcl_engine ] && echo 'engine = "rpcl"')"
+            # rpcl_chunked: the copy in chunks of --copy-chunk (copy_chunk), against the one statement.
+            local extra=""
+            [ "$contender" = rpcl_engine ] && extra='engine = "rpcl"'
+            [ "$contender" = rpcl_chunked ] && extra="copy_chunk = \"$COPY_CHUNK\""
+            rpcl_write_config "$db" "$extra"
             rm -f "$RPCL_HOME/logs/repack_bench.log"
             REPCLOUD_HOME="$RPCL_HOME" "$ROOT_DIR/scripts/rpcl" create_schema --config bench >"$dir/rpcl-create_schema.out" 2>&1 \
                 || { cat "$dir/rpcl-create_schema.out" >&2; return 1; }
@@ -30,8 +34,8 @@ contender_run() { # contender db dir
         rpcl_base)
             RPCL_JAR=$RPCL_BASE_JAR rpcl_cmd repack_tables "$dir/rpcl_base.out"
             ;;
-        rpcl_engine)
-            rpcl_cmd repack_tables "$dir/rpcl_engine.out"
+        rpcl_engine | rpcl_chunked)
+            rpcl_cmd repack_tables "$dir/$contender.out"
             ;;
         repack_core)
             # PostgreSQL 19's own online repack, as its owner runs it by hand, analyzed as the others
@@ -57,6 +61,7 @@ contender_label() {
         rpcl) echo "rpcl" ;;
         rpcl_base) echo "rpcl, base build" ;;
         rpcl_engine) echo "rpcl, engine = rpcl" ;;
+        rpcl_chunked) echo "rpcl, copy in chunks of $COPY_CHUNK" ;;
         repack_core) echo "REPACK (CONCURRENTLY), by hand" ;;
         pg_repack) echo "pg_repack" ;;
         vacuum_full) echo "VACUUM FULL" ;;

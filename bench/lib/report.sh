@@ -335,7 +335,7 @@ write_reports() {
     {
         echo "# rpcl benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
         echo
-        echo "\`scripts/bench --rows $ROWS --contenders $CONTENDERS --scenarios $SCENARIOS --duration $DURATION --rate $RATE --clients $CLIENTS --repeat $REPEAT --id $ID_KIND$(printf ' --rpcl-setting %s' "${RPCL_SETTINGS[@]}" | sed 's/^ --rpcl-setting $//')\`"
+        echo "\`scripts/bench --rows $ROWS --contenders $CONTENDERS --scenarios $SCENARIOS --duration $DURATION --rate $RATE --clients $CLIENTS --repeat $REPEAT --id $ID_KIND$(has "$CONTENDERS" rpcl_chunked && echo " --copy-chunk $COPY_CHUNK")$(printf ' --rpcl-setting %s' "${RPCL_SETTINGS[@]}" | sed 's/^ --rpcl-setting $//')\`"
         echo
         machine_section
         has "$SCENARIOS" idle && idle_section

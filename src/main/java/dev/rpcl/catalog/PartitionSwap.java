@@ -4,6 +4,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -13,8 +15,10 @@ import java.util.Optional;
  * parent first, as queries do. The copy carries a CHECK constraint equal to the partition
  * constraint, so ATTACH needs no scan, and drops it after. Partitions at any depth are swapped,
  * under parents with CHECK constraints, row triggers and a default partition (which the engine
- * guards so that ATTACH need not scan it: DefaultPartitionGuard); a partition whose parents have
- * foreign keys either way, or a default partition beside a sub-partition, is skipped with the reason.
+ * guards so that ATTACH need not scan it: DefaultPartitionGuard) and foreign keys (the copy gets
+ * them before the swap, validated, and ATTACH takes them over without a scan:
+ * {@link #foreignKeysForCopy}); a partition whose parents are referenced by foreign keys, or a default
+ * partition beside a sub-partition, is skipped with the reason.
  */
 public final class PartitionSwap {
     /** The CHECK constraint the copy of a partition carries until it is attached. */
@@ -33,8 +37,6 @@ public final class PartitionSwap {
     private static final String CHECK = """
             SELECT pt.partdefid NOT IN (0, ?) AND (p.relispartition
                        OR (SELECT relkind FROM pg_catalog.pg_class WHERE oid = pt.partdefid) = 'p') AS unguarded_default,
-                   EXISTS (SELECT 1 FROM pg_catalog.pg_partition_ancestors(p.oid) a
-                             JOIN pg_catalog.pg_constraint k ON k.conrelid = a.relid AND k.contype = 'f') AS foreign_keys,
                    EXISTS (SELECT 1 FROM pg_catalog.pg_partition_ancestors(p.oid) a
                              JOIN pg_catalog.pg_constraint k ON k.confrelid = a.relid) AS referenced
               FROM pg_catalog.pg_class p JOIN pg_catalog.pg_partitioned_table pt ON pt.partrelid = p.oid
@@ -69,12 +71,43 @@ public final class PartitionSwap {
                 String why = rs.getBoolean("unguarded_default") ? "has a default partition that rpcl cannot keep ATTACH"
                         + " from scanning under the lock (the partitioned table is itself a partition, or the default partition"
                         + " is partitioned)"
-                        : rs.getBoolean("foreign_keys") ? "has foreign keys, which ATTACH would validate on the partition under the lock"
                         : rs.getBoolean("referenced") ? "is referenced by a foreign key, which DETACH would check under the lock"
                         : null;
                 return why == null ? null : "it is a partition and its partitioned table " + why;
             }
         }
+    }
+
+    /** A foreign key the copy of a partition is given before the swap, as its partitioned table has it. */
+    public record ForeignKey(String name, String definition, boolean validated) {
+    }
+
+    /**
+     * The partition's foreign keys that come from its partitioned tables, and that the copy does
+     * not have yet. ATTACH takes over a key of the copy that matches the parent's, validated, as
+     * it is; without one it would add and validate one on the whole copy, under the swap's lock.
+     * Definitions are deparsed with the caller's search_path.
+     */
+    private static final String FOREIGN_KEYS_FOR_COPY = """
+            SELECT k.conname, pg_catalog.pg_get_constraintdef(k.oid) AS def, k.convalidated
+              FROM pg_catalog.pg_constraint k
+              -- From the partitioned table, not the clones a key referencing a partitioned table
+              -- has on its own table, one per referenced partition.
+              JOIN pg_catalog.pg_constraint parent ON parent.oid = k.conparentid AND parent.conrelid <> k.conrelid
+             WHERE k.conrelid = ? AND k.contype = 'f'
+               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint m
+                                WHERE m.conrelid = pg_catalog.to_regclass(?) AND m.conname = k.conname)
+             ORDER BY k.conname
+            """;
+
+    public static List<ForeignKey> foreignKeysForCopy(Connection c, TableRef table) throws SQLException {
+        List<ForeignKey> out = new ArrayList<>();
+        for (CatalogRows.Row r : CatalogRows.query(c, FOREIGN_KEYS_FOR_COPY, table.oid(), table.copyQualified())) {
+            String def = r.str("def");
+            out.add(new ForeignKey(r.str("conname"), def.endsWith(" NOT VALID") ? def.substring(0, def.length() - 10) : def,
+                    r.bool("convalidated")));
+        }
+        return out;
     }
 
     /** The partitioned table and bounds of a partition, or empty for an ordinary table. */

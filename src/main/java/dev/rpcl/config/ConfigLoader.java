@@ -34,7 +34,7 @@ public final class ConfigLoader {
     private static final Set<String> CONNECTION_KEYS = Set.of("user", "password", "host", "port", "database",
             "sslmode", "schemas", "tables", "max_replay_rows", "lock_timeout", "check_time", "analyze_tables",
             "deadlock_resolution", "exclude_schemas", "exclude_tables", "min_gain", "min_gain_ratio", "engine", "max_replica_lag", "throttle_query",
-            "on_swap_timeout");
+            "on_swap_timeout", "copy_chunk");
     private static final List<String> LOG_LEVELS = List.of("debug", "info", "warning", "error");
 
     private final RpclHome home;
@@ -165,7 +165,8 @@ public final class ConfigLoader {
                 r.duration(t, p + "max_replica_lag", "0", Durations.Unit.SECONDS),
                 emptyIsUnset(r.string(t, p + "throttle_query", null)),
                 ConnectionConfig.SwapTimeout.valueOf(r.choice(t, p + "on_swap_timeout", "clean_up",
-                        List.of("clean_up", "keep_prepared")).toUpperCase(Locale.ROOT)));
+                        List.of("clean_up", "keep_prepared")).toUpperCase(Locale.ROOT)),
+                r.size(t, p + "copy_chunk", "0"));
     }
 
     /**

@@ -29,7 +29,8 @@ public record ConnectionConfig(
         Engine engine,
         Duration maxReplicaLag,
         String throttleQuery,
-        SwapTimeout onSwapTimeout) {
+        SwapTimeout onSwapTimeout,
+        long copyChunkBytes) {
 
     /** The defaults of min_gain and min_gain_ratio: a table is repacked when it would shrink by 1 MB and 20% at least. */
     public static final String DEFAULT_MIN_GAIN = "1MB";
@@ -74,6 +75,7 @@ public record ConnectionConfig(
         m.put("max_replica_lag", maxReplicaLag.isZero() ? "0 (off)" : Durations.format(maxReplicaLag));
         m.put("throttle_query", throttleQuery == null ? "(none)" : throttleQuery);
         m.put("on_swap_timeout", onSwapTimeout.configValue());
+        m.put("copy_chunk", copyChunkBytes == 0 ? "0 (one statement)" : dev.rpcl.engine.Sizes.human(copyChunkBytes));
         return m;
     }
 

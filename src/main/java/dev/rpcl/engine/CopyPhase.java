@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
 /**
@@ -409,6 +410,110 @@ final class CopyPhase {
                 });
             }
         });
+    }
+
+    /** What runs between two chunks of a chunked copy, on the worker session: a stop check, a pause, the throttle. */
+    interface BetweenChunks {
+        void run(Connection worker) throws SQLException;
+    }
+
+    /**
+     * The copy in chunks of {@code chunkBytes} of the original's pages (copy_chunk), so that a
+     * pause, the throttle or a stop can act while it runs. One REPEATABLE READ transaction on
+     * {@code c} takes the snapshot, deletes the log rows it sees (as {@link #copyData} does) and
+     * stays open until the last chunk; each chunk is an INSERT ... SELECT of a range of the
+     * original's pages (a TID range scan) in a transaction of its own on {@code worker} that
+     * imports that snapshot: together the chunks copy exactly the rows one statement would. The
+     * pages are counted after the snapshot was taken, and the last chunk has no upper bound, so no
+     * row the snapshot sees is missed. The copy is created empty first, committed, for the worker
+     * to see it (or emptied, when an earlier copy stopped half-way). Returns the rows copied;
+     * {@code pagesDone} follows the progress.
+     */
+    static long copyDataInChunks(Connection c, Connection worker, RepackTable t, ColumnLists cols, TableCustomizer customizer,
+                                 long chunkBytes, StopGuard stop, BetweenChunks between, AtomicLong pagesDone, AtomicLong pagesTotal)
+            throws SQLException {
+        createEmpty(c, t, cols, customizer);
+        return Snapshot.inRepeatableRead(c, () -> {
+            String snapshot;
+            long chunkPages;
+            try (PreparedStatement ps = c.prepareStatement("""
+                    SELECT pg_catalog.pg_export_snapshot(),
+                           pg_catalog.pg_relation_size(?::pg_catalog.oid::pg_catalog.regclass) / current_setting('block_size')::int,
+                           greatest(1, ? / current_setting('block_size')::int)
+                    """)) {
+                ps.setLong(1, t.ref().oid());
+                ps.setLong(2, chunkBytes);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    snapshot = rs.getString(1);
+                    pagesTotal.set(rs.getLong(2));
+                    chunkPages = rs.getLong(3);
+                }
+            }
+            try (Statement st = c.createStatement()) {
+                stop.run(st, () -> st.executeUpdate("DELETE FROM " + t.log()));
+            }
+            long rows = 0;
+            String insert = "INSERT INTO " + t.copy() + " (" + cols.insert() + ") SELECT " + cols.select() + " FROM ONLY "
+                    + t.original() + " o WHERE o.ctid >= ?::pg_catalog.tid";
+            for (long from = 0; ; from += chunkPages) {
+                boolean last = from + chunkPages >= pagesTotal.get();
+                long to = from + chunkPages;
+                rows += copyChunk(worker, snapshot, insert, from, last ? -1 : to, stop);
+                pagesDone.set(Math.min(to, pagesTotal.get()));
+                if (last) {
+                    return rows;
+                }
+                between.run(worker);
+            }
+        });
+    }
+
+    /** One chunk: the rows of pages {@code from} to {@code to} (exclusive; -1: to the end) the exported snapshot sees. */
+    private static long copyChunk(Connection worker, String snapshot, String insert, long from, long to, StopGuard stop)
+            throws SQLException {
+        return Snapshot.inRepeatableRead(worker, () -> {
+            try (Statement st = worker.createStatement()) {
+                st.execute("SET TRANSACTION SNAPSHOT " + Sql.literal(snapshot));
+            }
+            try (PreparedStatement ps = worker.prepareStatement(insert + (to < 0 ? "" : " AND o.ctid < ?::pg_catalog.tid"))) {
+                ps.setString(1, "(" + from + ",0)");
+                if (to >= 0) {
+                    ps.setString(2, "(" + to + ",0)");
+                }
+                return stop.run(ps, () -> (long) ps.executeUpdate());
+            }
+        });
+    }
+
+    /**
+     * The copy as {@link #copyData} would create it, but empty (CREATE TABLE AS ... WITH NO DATA),
+     * and committed; a copy that exists is emptied.
+     */
+    private static void createEmpty(Connection c, RepackTable t, ColumnLists cols, TableCustomizer customizer) throws SQLException {
+        c.setAutoCommit(false);
+        try (Statement st = c.createStatement()) {
+            if (exists(c, t.copy())) {
+                st.execute("TRUNCATE " + t.copy());
+            } else {
+                st.execute("SET LOCAL search_path = pg_catalog, pg_temp");
+                List<String> definition = new ArrayList<>(columnAttributes(c, t));
+                definition.addAll(constraints(c, t, checks(c, t), true));
+                TableInfo info = tableInfo(c, t, customizer);
+                st.execute("RESET search_path");
+                st.execute(createPrefix(t, info) + " (" + cols.insert() + ")" + storageClause(info)
+                        + " AS SELECT " + cols.select() + " FROM ONLY " + t.original() + " o WITH NO DATA");
+                if (!definition.isEmpty()) {
+                    st.execute("ALTER TABLE " + t.copy() + " " + String.join(", ", definition));
+                }
+            }
+            c.commit();
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
+        }
     }
 
     private static boolean exists(Connection c, String relation) throws SQLException {

@@ -23,8 +23,9 @@ final class LockHolders {
               LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
              WHERE l.locktype = 'relation' AND l.relation = ? AND l.pid <> pg_catalog.pg_backend_pid()
                AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
-               AND (? OR l.granted AND (a.state LIKE 'idle in transaction%'
-                                        OR a.state = 'active' AND now() - a.query_start > ? * interval '1 millisecond'))
+               AND (? OR l.granted AND now() - CASE WHEN a.state LIKE 'idle in transaction%' THEN a.state_change
+                                                    WHEN a.state = 'active' THEN a.query_start END
+                                       > ? * interval '1 millisecond')
              ORDER BY l.granted DESC, l.pid
             """;
 
@@ -41,9 +42,11 @@ final class LockHolders {
 
     /**
      * The sessions holding a lock on the table that a wait of {@code waitMs} would not outlast:
-     * idle in their transaction (they keep their locks until their client acts), or running a
-     * statement that has run longer than that (as likely to run as long again). The application's
-     * short statements release their locks in milliseconds, and are not among them. As {@link #of}.
+     * idle in their transaction for longer than that (they keep their locks until their client
+     * acts, and a client that has not acted for so long may not act soon), or running a statement
+     * that has run longer than that (as likely to run as long again). The application's short
+     * statements, and the moments its clients take between the statements of a transaction,
+     * end in milliseconds, and are not among them. As {@link #of}.
      */
     static List<String> stuck(Connection c, long tableOid, long waitMs) throws SQLException {
         return holders(c, tableOid, false, waitMs);

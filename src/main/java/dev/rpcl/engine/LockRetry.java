@@ -11,9 +11,10 @@ import java.time.Duration;
  * (creating the triggers, the swap): a lock request that waits makes every later query on the
  * table queue behind it, so the first attempt is short, 50 ms, with a pause of twice the
  * attempt's wait after it. An attempt grows (twice as long, up to lock_timeout) while the
- * sessions that hold the table are running statements younger than the longer wait, which it can
- * outlast; behind a session idle in its transaction, or a statement that has already run longer,
- * waiting longer only makes the application queue longer, so the attempts stay short. The step
+ * sessions that hold the table are running statements, or are between two statements of a
+ * transaction, for less than the longer wait, which it can outlast; behind a session idle in its
+ * transaction for longer, or a statement that has already run longer, waiting longer only makes
+ * the application queue longer, so the attempts stay short. The step
  * gives up when its attempts have waited, in all, as long as {@code maxAttempts} attempts of
  * lock_timeout would have: as patient as before, with shorter queues. {@link #run} is the loop
  * every lock-taking step but the swap runs its transaction in (the swap replays between its

@@ -108,10 +108,13 @@ final class SwapPhase {
             long budget = linked ? Math.min(lockTimeout.toMillis(), deadlockTimeoutMs(c) * 4 / 5) : lockTimeout.toMillis();
             AppLock.settings(st, budget);
             time.lap("before lock");
-            // The parents first, in the order queries lock them. The name must still be the table
-            // the repack started on, asked in the same round trip.
-            long oidNow = lockAndIdentify(c, "LOCK TABLE " + (parents.isEmpty() ? "" : String.join(", ", parents) + ", ")
-                    + t.original() + " IN ACCESS EXCLUSIVE MODE", t);
+            // The parents first, in the order queries lock them. ONLY: LOCK TABLE would also lock
+            // every table below each name, a child's other children and its other parents' ones
+            // among them, out of the order the application takes them in (a statement on one parent
+            // holding it would wait for a sibling rpcl took through another: a deadlock). The name
+            // must still be the table the repack started on, asked in the same round trip.
+            long oidNow = lockAndIdentify(c, "LOCK TABLE " + parents.stream().map(p -> "ONLY " + p + ", ")
+                    .collect(java.util.stream.Collectors.joining()) + "ONLY " + t.original() + " IN ACCESS EXCLUSIVE MODE", t);
             locked = System.nanoTime();
             time.lap("lock wait");
             if (linked) {

@@ -1,8 +1,11 @@
 package dev.rpcl.engine;
 
 import dev.rpcl.RpclException;
+import dev.rpcl.catalog.Inheritance;
+import dev.rpcl.catalog.PartitionSwap;
 import dev.rpcl.config.ConnectionConfig;
 import dev.rpcl.db.Database;
+import dev.rpcl.db.Sql;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -12,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -156,8 +160,8 @@ final class TableRepack {
         try (Statement st = c.createStatement()) {
             st.execute("SET LOCAL search_path = pg_catalog, pg_temp");
             RepackState.storageOptions(c, t, CopyPhase.createCopy(c, t, opts.customizer()));
-            rowLevel = dev.rpcl.catalog.PartitionSwap.parentOf(c, t.ref().oid()).isPresent()
-                    || !dev.rpcl.catalog.Inheritance.parents(c, t.ref().oid()).isEmpty();
+            rowLevel = PartitionSwap.parentOf(c, t.ref().oid()).isPresent()
+                    || !Inheritance.parents(c, t.ref().oid()).isEmpty();
             keyEquality = KeyEquality.of(c, t);
             ChangeLog.createLogAndFunctions(c, t, rowLevel, keyEquality);
             fingerprint = TableShape.fingerprint(c, t.ref().oid());
@@ -181,10 +185,14 @@ final class TableRepack {
         replayer = new Replayer(t, cols, keyEquality);
         long copyStart = System.nanoTime();
         long tableBytes = Sizes.total(c, t.ref().schema(), t.ref().name());
-        try (Heartbeat beat = Heartbeat.start(Heartbeat.EVERY, () -> LOG.info("{}: copying for {} s ({} with its indexes to read;"
-                + " the copy's size shows only when it commits)", t.display(), (System.nanoTime() - copyStart) / 1_000_000_000,
-                Sizes.human(tableBytes)))) {
-            rowsCopied = CopyPhase.copyData(c, t, cols, opts.customizer(), stop);
+        if (cfg.copyChunkBytes() > 0) {
+            rowsCopied = copyInChunks(c, copyStart);
+        } else {
+            try (Heartbeat beat = Heartbeat.start(Heartbeat.EVERY, () -> LOG.info("{}: copying for {} s ({} with its indexes to"
+                    + " read; the copy's size shows only when it commits)", t.display(),
+                    (System.nanoTime() - copyStart) / 1_000_000_000, Sizes.human(tableBytes)))) {
+                rowsCopied = CopyPhase.copyData(c, t, cols, opts.customizer(), stop);
+            }
         }
         RepackState.rowsCopied(c, t, rowsCopied);
         timed(c, Step.COPY, start);
@@ -197,11 +205,39 @@ final class TableRepack {
             buildIndexes(c, jobs);
         }
         checkStop();
+        addPartitionForeignKeys(c);
 
         start = System.nanoTime();
         enter(c, Step.REPLAY);
         catchUp(c);
         timed(c, Step.REPLAY, start);
+    }
+
+    /**
+     * The copy in chunks of copy_chunk (CopyPhase.copyDataInChunks), on a second session that
+     * checks for a stop, a pause and the throttle between chunks; a progress line every 10 s.
+     */
+    private long copyInChunks(Connection c, long copyStart) throws SQLException {
+        AtomicLong done = new AtomicLong();
+        AtomicLong total = new AtomicLong();
+        try (Connection worker = db.connect();
+             Heartbeat beat = Heartbeat.start(Heartbeat.EVERY, () -> {
+                 long pages = done.get();
+                 long all = Math.max(1, total.get());
+                 double seconds = (System.nanoTime() - copyStart) / 1e9;
+                 LOG.info("{}: copied {} of {} pages ({}%) in {} s in chunks of {}{}", t.display(), pages, all, pages * 100 / all,
+                         Math.round(seconds), Sizes.human(cfg.copyChunkBytes()), pages == 0 ? ""
+                                 : ", about " + Math.round(seconds * (all - pages) / pages) + " s to go");
+             })) {
+            sessionDefaults(worker);
+            Database.setApplicationName(worker, t.display(), Step.COPY.dbValue());
+            long rows = CopyPhase.copyDataInChunks(c, worker, t, cols, opts.customizer(), cfg.copyChunkBytes(), stop, w -> {
+                checkStop();
+                honourPause(w);
+            }, done, total);
+            LOG.info("{}: copied {} pages in chunks of {}", t.display(), total.get(), Sizes.human(cfg.copyChunkBytes()));
+            return rows;
+        }
     }
 
     /** The index builds on the copy in progress now, from pg_stat_progress_create_index, as a log line. */
@@ -279,6 +315,48 @@ final class TableRepack {
             LOG.warn("{}: the table configuration changed since its copy was made ({}); this repack keeps the settings"
                     + " of the copy, the change applies at the next repack", t.display(), String.join(", ", changed));
         }
+    }
+
+    /**
+     * A partition's foreign keys come from its partitioned table: the copy gets them now, so that
+     * ATTACH at the swap takes them over instead of validating them on the whole copy under the
+     * lock. Added NOT VALID, which needs a moment's SHARE ROW EXCLUSIVE lock on the referenced
+     * table (retried as the triggers are), then validated, which blocks no one.
+     */
+    private void addPartitionForeignKeys(Connection c) throws SQLException {
+        List<PartitionSwap.ForeignKey> keys = PartitionSwap.foreignKeysForCopy(c, t.ref());
+        if (keys.isEmpty()) {
+            return;
+        }
+        long start = System.nanoTime();
+        List<String> toValidate = new ArrayList<>();
+        LockRetry retry = new LockRetry(cfg.lockTimeout(), opts.maxSwapAttempts());
+        boolean added = retry.run(c, 0, this::checkStop, st -> {
+            // Read again with this path, so that the definitions name every table with its schema.
+            st.execute("SET LOCAL search_path = pg_catalog, pg_temp");
+            toValidate.clear();
+            for (var key : PartitionSwap.foreignKeysForCopy(c, t.ref())) {
+                st.execute("ALTER TABLE " + t.copy() + " ADD CONSTRAINT " + Sql.ident(key.name()) + " " + key.definition()
+                        + " NOT VALID");
+                if (key.validated()) {
+                    toValidate.add(key.name());
+                }
+            }
+        }, () -> LOG.info("{}: adding the partitioned table's foreign keys to the copy waits for the sessions writing the"
+                + " tables they reference; attempt {} gave up after {} ms, retrying", t.display(), retry.attempts(),
+                retry.current().toMillis()));
+        if (!added) {
+            throw RpclException.failed("Cannot add the foreign keys of " + t.display() + "'s partitioned table to its copy:"
+                    + " the tables they reference stayed locked through " + retry.attempts() + " attempts (lock_timeout "
+                    + cfg.lockTimeout().toMillis() + " ms). Retry at a quieter time or raise lock_timeout.");
+        }
+        try (Statement st = c.createStatement()) {
+            for (String name : toValidate) {
+                stop.run(st, () -> st.execute("ALTER TABLE " + t.copy() + " VALIDATE CONSTRAINT " + Sql.ident(name)));
+            }
+        }
+        LOG.info("{}: the copy was given its partitioned table's {} foreign key(s), validated, in {} ms", t.display(),
+                keys.size(), (System.nanoTime() - start) / 1_000_000);
     }
 
     /** CREATE TRIGGER waits for every writer of the table: bounded by lock_timeout, retried. */

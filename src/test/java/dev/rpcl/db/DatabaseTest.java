@@ -39,7 +39,7 @@ class DatabaseTest {
                 sslmode, List.of(), List.of(), 1000, Duration.ofSeconds(3), Duration.ofSeconds(10), true,
                 DeadlockResolution.NOTHING, List.of(), List.of(), 0, 0,
                 dev.rpcl.config.ConnectionConfig.Engine.RPCL, Duration.ZERO, null,
-                dev.rpcl.config.ConnectionConfig.SwapTimeout.CLEAN_UP);
+                dev.rpcl.config.ConnectionConfig.SwapTimeout.CLEAN_UP, 0);
     }
 
     private static String scalar(Connection c, String sql) throws SQLException {

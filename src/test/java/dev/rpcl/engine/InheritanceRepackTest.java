@@ -50,6 +50,16 @@ class InheritanceRepackTest {
         return out;
     }
 
+    /** The warnings and errors of the run's log. */
+    private String problems() {
+        try {
+            return java.nio.file.Files.readAllLines(home.resolve("logs/repack_default.log")).stream()
+                    .filter(l -> l.contains("WARN") || l.contains("ERROR")).collect(java.util.stream.Collectors.joining("\n"));
+        } catch (java.io.IOException e) {
+            return e.toString();
+        }
+    }
+
     /** Moves the parent's rows whose id is {@code rest} modulo 5 to {@code child}. */
     private static String moveRows(String child, int rest) {
         return "WITH moved AS (DELETE FROM ONLY inh WHERE id % 5 = " + rest + " RETURNING *) INSERT INTO " + child
@@ -93,7 +103,7 @@ class InheritanceRepackTest {
             String dumpBefore = db.schemaDump();
             Map<String, String> before = oids(tables);
             CliRun run = CliRun.run(home, "repack_tables");
-            assertEquals(0, run.exitCode(), run::toString);
+            assertEquals(0, run.exitCode(), () -> run + "\n" + problems());
             Thread.sleep(300);
             app.close();
             assertTrue(app.errors.isEmpty(), () -> "the application failed: " + app.errors);

@@ -160,4 +160,30 @@ class PartitionShapesRepackTest {
         assertEquals("0", db.scalar("SELECT count(*) FROM pg_class WHERE relnamespace IN "
                 + "('sch_repnew'::regnamespace, 'sch_repdrop'::regnamespace)"), "nothing left in the helper schemas");
     }
+
+    /**
+     * A foreign key of the partitioned table: each copy gets it before the swap, validated, and
+     * ATTACH takes it over as it is. Had ATTACH added its own, the copy's key would be left beside
+     * it, and pg_dump would show it.
+     */
+    @Test
+    void everyPartitionOfATableWithAForeignKeyIsRepackedAndAttachTakesOverTheCopysKey() throws Exception {
+        db.execute(TwinWorkload.partitionedSchema("fkp"));
+        db.execute("CREATE TABLE kinds (k int PRIMARY KEY)",
+                "INSERT INTO kinds SELECT generate_series(0, 100000)",
+                "ALTER TABLE fkp ADD CONSTRAINT fkp_n_kind FOREIGN KEY (n) REFERENCES kinds ON DELETE CASCADE",
+                // One to a partitioned table too: its clones per referenced partition stay with it.
+                "CREATE TABLE u_values (u int PRIMARY KEY) PARTITION BY RANGE (u)",
+                "CREATE TABLE u_values_low PARTITION OF u_values FOR VALUES FROM (0) TO (1000000)",
+                "CREATE TABLE u_values_high PARTITION OF u_values FOR VALUES FROM (1000000) TO (20000000)",
+                "INSERT INTO u_values SELECT generate_series(0, 100000) UNION ALL SELECT generate_series(10000000, 10100000)",
+                "ALTER TABLE fkp ADD CONSTRAINT fkp_u_known FOREIGN KEY (u) REFERENCES u_values");
+        repackUnderTwinWorkload("fkp", List.of("public.fkp_p0", "public.fkp_p1"));
+        String log = java.nio.file.Files.readString(home.resolve("logs/repack_default.log"));
+        assertTrue(log.contains("public.fkp_p0: the copy was given its partitioned table's 2 foreign key(s), validated"), log);
+        assertEquals("4", db.scalar("SELECT count(*) FROM pg_constraint k JOIN pg_constraint p ON p.oid = k.conparentid"
+                + " WHERE k.conname IN ('fkp_n_kind', 'fkp_u_known') AND p.conrelid = 'fkp'::regclass"
+                + " AND k.convalidated AND k.conrelid IN ('fkp_p0'::regclass, 'fkp_p1'::regclass)"));
+        db.assertAmcheckClean();
+    }
 }
