@@ -2,6 +2,7 @@ package dev.rpcl.engine;
 
 import dev.rpcl.RpclException;
 import dev.rpcl.catalog.ViewCarrier;
+import dev.rpcl.db.Transactions;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -134,17 +135,10 @@ final class Cleanup {
         }
         // The copy apart: removing its files at commit takes a while for a big table, which must
         // not be while the original is locked for DROP TRIGGER.
-        c.setAutoCommit(false);
-        try (Statement st = c.createStatement()) {
+        Transactions.run(c, st -> {
             st.execute("SET LOCAL lock_timeout = " + Math.max(1, lockTimeout.toMillis()));
             dropCopy(c, st, t);
-            c.commit();
-        } catch (SQLException e) {
-            c.rollback();
-            throw e;
-        } finally {
-            c.setAutoCommit(true);
-        }
+        });
     }
 
     /** Triggers that cannot be dropped now stop logging; then the log and copy go if they can. */
@@ -153,17 +147,14 @@ final class Cleanup {
         ChangeLog.makeInert(c, t);
         LOG.warn("{}: rpcl's triggers could not be dropped (the table stays locked by another session); they now do nothing",
                 t.display());
-        c.setAutoCommit(false);
-        try (Statement st = c.createStatement()) {
-            st.execute("SET LOCAL lock_timeout = " + Math.max(1, lockTimeout.toMillis()));
-            st.execute("DROP TABLE IF EXISTS " + t.log());
-            dropCopy(c, st, t);
-            c.commit();
+        try {
+            Transactions.run(c, st -> {
+                st.execute("SET LOCAL lock_timeout = " + Math.max(1, lockTimeout.toMillis()));
+                st.execute("DROP TABLE IF EXISTS " + t.log());
+                dropCopy(c, st, t);
+            });
         } catch (SQLException e) {
-            c.rollback();
             LOG.warn("{}: the change log and copy stay until abort_repack: {}", t.display(), e.getMessage());
-        } finally {
-            c.setAutoCommit(true);
         }
     }
 

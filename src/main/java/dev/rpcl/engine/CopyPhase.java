@@ -4,6 +4,7 @@ import dev.rpcl.catalog.Inheritance;
 import dev.rpcl.catalog.PartitionSwap;
 import dev.rpcl.db.ServerVersion;
 import dev.rpcl.db.Sql;
+import dev.rpcl.db.Transactions;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -381,7 +382,7 @@ final class CopyPhase {
      */
     static long copyData(Connection c, RepackTable t, ColumnLists cols, TableCustomizer customizer, StopGuard stop)
             throws SQLException {
-        return Snapshot.inRepeatableRead(c, () -> {
+        return Transactions.repeatableRead(c, () -> {
             try (Statement st = c.createStatement()) {
                 // Definitions read below are deparsed fully qualified, as at the creation of a copy.
                 st.execute("SET LOCAL search_path = pg_catalog, pg_temp");
@@ -433,7 +434,7 @@ final class CopyPhase {
                                  long chunkBytes, StopGuard stop, BetweenChunks between, AtomicLong pagesDone, AtomicLong pagesTotal)
             throws SQLException {
         createEmpty(c, t, cols, customizer);
-        return Snapshot.inRepeatableRead(c, () -> {
+        return Transactions.repeatableRead(c, () -> {
             String snapshot;
             long chunkPages;
             try (PreparedStatement ps = c.prepareStatement("""
@@ -472,7 +473,7 @@ final class CopyPhase {
     /** One chunk: the rows of pages {@code from} to {@code to} (exclusive; -1: to the end) the exported snapshot sees. */
     private static long copyChunk(Connection worker, String snapshot, String insert, long from, long to, StopGuard stop)
             throws SQLException {
-        return Snapshot.inRepeatableRead(worker, () -> {
+        return Transactions.repeatableRead(worker, () -> {
             try (Statement st = worker.createStatement()) {
                 st.execute("SET TRANSACTION SNAPSHOT " + Sql.literal(snapshot));
             }
@@ -491,8 +492,7 @@ final class CopyPhase {
      * and committed; a copy that exists is emptied.
      */
     private static void createEmpty(Connection c, RepackTable t, ColumnLists cols, TableCustomizer customizer) throws SQLException {
-        c.setAutoCommit(false);
-        try (Statement st = c.createStatement()) {
+        Transactions.run(c, st -> {
             if (exists(c, t.copy())) {
                 st.execute("TRUNCATE " + t.copy());
             } else {
@@ -507,13 +507,7 @@ final class CopyPhase {
                     st.execute("ALTER TABLE " + t.copy() + " " + String.join(", ", definition));
                 }
             }
-            c.commit();
-        } catch (SQLException | RuntimeException e) {
-            c.rollback();
-            throw e;
-        } finally {
-            c.setAutoCommit(true);
-        }
+        });
     }
 
     private static boolean exists(Connection c, String relation) throws SQLException {

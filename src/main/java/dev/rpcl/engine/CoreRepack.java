@@ -129,7 +129,7 @@ final class CoreRepack {
                     resetLockTimeout(c);
                 }
             }
-            long ms = (System.nanoTime() - start) / 1_000_000;
+            long ms = Elapsed.msSince(start);
             long sizeAfter = Sizes.total(c, t.ref().schema(), t.ref().name());
             RepackState.timing(c, t, "repack", ms);
             RepackState.completed(c, t.ref().schema(), t.ref().name(), sizeAfter);

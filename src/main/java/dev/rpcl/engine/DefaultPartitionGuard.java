@@ -97,7 +97,7 @@ final class DefaultPartitionGuard {
                 st.execute("ALTER TABLE " + defaultPartition + " VALIDATE CONSTRAINT " + guard);
             }
             LOG.info("{}: default partition {} checked to hold none of its rows in {} ms, so that the swap's ATTACH does"
-                    + " not scan it under the lock", t.display(), defaultPartition, (System.nanoTime() - start) / 1_000_000);
+                    + " not scan it under the lock", t.display(), defaultPartition, Elapsed.msSince(start));
         }
     }
 

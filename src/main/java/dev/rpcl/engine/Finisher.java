@@ -74,7 +74,7 @@ final class Finisher {
                 continue;
             }
             RepackState.completed(c, r.schema(), r.name(), Sizes.total(c, r.schema(), r.name()));
-            LOG.info("{}: finished in {} ms ({} post-swap statement(s){})", table, (System.nanoTime() - start) / 1_000_000,
+            LOG.info("{}: finished in {} ms ({} post-swap statement(s){})", table, Elapsed.msSince(start),
                     r.afterCommit().size(), cfg.analyzeTables() ? ", ANALYZE" : "");
         }
         return warnings;
@@ -113,7 +113,7 @@ final class Finisher {
         try {
             LockRetry retry = new LockRetry(cfg.lockTimeout(), ATTEMPTS);
             if (retry.run(c, 0, () -> { }, st -> st.execute(sql), () -> { })) {
-                LOG.info("{} took {} ms", sql, (System.nanoTime() - start) / 1_000_000);
+                LOG.info("{} took {} ms", sql, Elapsed.msSince(start));
                 return null;
             }
             String w = "'" + sql + "' failed: " + Database.rootMessage(retry.lastFailure()) + ", through " + retry.attempts()

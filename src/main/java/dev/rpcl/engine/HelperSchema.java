@@ -4,6 +4,7 @@ import dev.rpcl.RpclException;
 import dev.rpcl.db.Database;
 import dev.rpcl.db.Sql;
 import dev.rpcl.db.SqlStates;
+import dev.rpcl.db.Transactions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -139,15 +140,10 @@ public final class HelperSchema {
                         + db.config().database() + " (connection " + conn + "). Run rpcl drop_schema --connection " + conn
                         + ", then create_schema again.");
             }
-            c.setAutoCommit(false);
-            try (Statement st = c.createStatement()) {
+            Transactions.run(c, st -> {
                 st.execute(resource("sql/create_schema.sql"));
                 Control.ensureTable(c);
-                c.commit();
-            } catch (SQLException e) {
-                c.rollback();
-                throw e;
-            }
+            });
             LOG.info("Created the helper schemas in database {} (connection {})", db.config().database(), conn);
             return new Outcome(conn, true, "Created the helper schemas sch_repcloud, sch_repnew, sch_repdrop in database "
                     + db.config().database() + ".");
@@ -194,14 +190,14 @@ public final class HelperSchema {
                 return new Outcome(conn, false, "There are no helper schemas in database " + db.config().database()
                         + "; nothing to drop.");
             }
-            c.setAutoCommit(false);
-            try (Statement st = c.createStatement()) {
-                st.execute("SET LOCAL lock_timeout = '10s'");
+            Dropped dropped = Transactions.call(c, () -> {
+                try (Statement st = c.createStatement()) {
+                    st.execute("SET LOCAL lock_timeout = '10s'");
+                }
                 List<String> parked = tablesIn(c, DROP_SCHEMA);
                 if (!parked.isEmpty()) {
                     // The swap drops the old table in the transaction that parks it, so a table
                     // here is not rpcl's to drop: it may be the only copy of someone's data.
-                    c.rollback();
                     throw RpclException.failed("Refusing to drop the helper schemas in database " + db.config().database()
                             + ": " + DROP_SCHEMA + " holds table(s) " + String.join(", ", parked)
                             + ", which may be users' data. Check them, move them back with ALTER TABLE "
@@ -210,33 +206,35 @@ public final class HelperSchema {
                 int triggers = dropLeftoverTriggers(c);
                 List<String> copies = tablesIn(c, NEW_SCHEMA);
                 List<String> dependents = new ArrayList<>();
-                try (ResultSet rs = st.executeQuery(OUTSIDE_DEPENDENTS)) {
+                try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(OUTSIDE_DEPENDENTS)) {
                     while (rs.next()) {
                         dependents.add(rs.getString(1));
                     }
                 }
                 if (!dependents.isEmpty()) {
-                    c.rollback();
                     throw RpclException.failed("Cannot drop the helper schemas in database " + db.config().database()
                             + ": objects outside them depend on them: " + String.join("; ", dependents)
                             + ". Move or drop those objects first.");
                 }
-                st.execute(resource("sql/drop_schema.sql"));
-                c.commit();
-                LOG.info("Dropped the helper schemas in database {} (connection {}); removed {} leftover trigger(s) and the tables {}",
-                        db.config().database(), conn, triggers, copies);
-                return new Outcome(conn, true, "Dropped the helper schemas from database " + db.config().database()
-                        + (triggers > 0 ? "; removed " + triggers + " rpcl trigger(s) left on user tables" : "")
-                        + (copies.isEmpty() ? "" : "; removed the unfinished copies and change logs in " + NEW_SCHEMA
-                                + ": " + String.join(", ", copies))
-                        + ".");
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            }
+                try (Statement st = c.createStatement()) {
+                    st.execute(resource("sql/drop_schema.sql"));
+                }
+                return new Dropped(triggers, copies);
+            });
+            LOG.info("Dropped the helper schemas in database {} (connection {}); removed {} leftover trigger(s) and the tables {}",
+                    db.config().database(), conn, dropped.triggers(), dropped.copies());
+            return new Outcome(conn, true, "Dropped the helper schemas from database " + db.config().database()
+                    + (dropped.triggers() > 0 ? "; removed " + dropped.triggers() + " rpcl trigger(s) left on user tables" : "")
+                    + (dropped.copies().isEmpty() ? "" : "; removed the unfinished copies and change logs in " + NEW_SCHEMA
+                            + ": " + String.join(", ", dropped.copies()))
+                    + ".");
         } catch (SQLException e) {
             throw schemaError("drop", db, e);
         }
+    }
+
+    /** What drop_schema removed besides the schemas. */
+    private record Dropped(int triggers, List<String> copies) {
     }
 
     /** Drops every trigger of rpcl's (one that calls a function in sch_repnew) left on user tables; their functions go with the schemas. */

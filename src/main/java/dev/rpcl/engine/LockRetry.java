@@ -1,6 +1,7 @@
 package dev.rpcl.engine;
 
 import dev.rpcl.db.SqlStates;
+import dev.rpcl.db.Transactions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -60,21 +61,19 @@ final class LockRetry {
             safePoint.run();
             Duration timeout = next();
             long start = System.nanoTime();
-            c.setAutoCommit(false);
-            try (Statement st = c.createStatement()) {
-                AppLock.settings(st, timeout.toMillis());
-                attempt.run(st);
-                c.commit();
+            try {
+                Transactions.run(c, st -> {
+                    AppLock.settings(st, timeout.toMillis());
+                    attempt.run(st);
+                });
                 return true;
             } catch (SQLException e) {
-                c.rollback();
                 if (!isLockFailure(e)) {
                     throw e;
                 }
                 lastFailure = e;
-                c.setAutoCommit(true);
                 boolean grow = tableOid == 0 || LockHolders.worthWaitingLonger(c, tableOid, grown().toMillis());
-                if (gaveUp((System.nanoTime() - start) / 1_000_000, grow)) {
+                if (gaveUp(Elapsed.msSince(start), grow)) {
                     return false;
                 }
                 // Behind an idle holder the attempts come several times a second: heard of once every 10 s.
@@ -83,8 +82,6 @@ final class LockRetry {
                     onRetry.failed();
                 }
                 TableRepack.sleep(pause().toMillis());
-            } finally {
-                c.setAutoCommit(true);
             }
         }
     }

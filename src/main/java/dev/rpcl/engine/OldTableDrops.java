@@ -1,6 +1,7 @@
 package dev.rpcl.engine;
 
 import dev.rpcl.db.Database;
+import dev.rpcl.db.Transactions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -51,22 +52,22 @@ final class OldTableDrops {
         long start = System.nanoTime();
         try (Connection c = db.connect()) {
             Database.setApplicationName(c, t.display(), "drop old table");
-            c.setAutoCommit(false);
-            try (Statement st = c.createStatement()) {
+            boolean dropped = Transactions.call(c, () -> {
                 if (!ChangeLog.parkedForeignKeys(c, t).isEmpty()) {
-                    // Their drop would lock the referenced tables while VALIDATE reads them: finishing does it after.
-                    c.rollback();
-                    LOG.info("{}: the old table still has its foreign keys; it is dropped when the table is finished", t.display());
-                    return;
+                    return false;
                 }
-                st.execute("SET LOCAL lock_timeout = " + Math.max(1, db.config().lockTimeout().toMillis()));
-                ChangeLog.dropLogAndFunctions(st, t);
-                c.commit();
+                try (Statement st = c.createStatement()) {
+                    st.execute("SET LOCAL lock_timeout = " + Math.max(1, db.config().lockTimeout().toMillis()));
+                    ChangeLog.dropLogAndFunctions(st, t);
+                }
+                return true;
+            });
+            if (dropped) {
                 LOG.info("{}: dropped the old table, the change log and the trigger functions in {} ms, after the lock",
-                        t.display(), (System.nanoTime() - start) / 1_000_000);
-            } catch (SQLException e) {
-                c.rollback();
-                throw e;
+                        t.display(), Elapsed.msSince(start));
+            } else {
+                // Their drop would lock the referenced tables while VALIDATE reads them: finishing does it after.
+                LOG.info("{}: the old table still has its foreign keys; it is dropped when the table is finished", t.display());
             }
         } catch (SQLException | RuntimeException e) {
             LOG.warn("{}: the old table, the change log and its functions will be dropped when the table is finished: {}",

@@ -106,7 +106,7 @@ final class Readiness {
         LOG.info("{}: over {} s {} changes arrived ({} rows/s), {} replayed; {} log rows left at the end of check_time,"
                 + " {} after replaying on for {} ms (the swap replays at most {} under its lock)", t.display(),
                 String.format(Locale.ROOT, "%.1f", seconds), arrived, Math.round(arrived / seconds), replayed, atWindowEnd,
-                backlog, (System.nanoTime() - drainStart) / 1_000_000, limit);
+                backlog, Elapsed.msSince(drainStart), limit);
         return s;
     }
 

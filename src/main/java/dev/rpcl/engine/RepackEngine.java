@@ -385,7 +385,7 @@ public final class RepackEngine {
             if (!swap) {
                 RepackState.status(c, t, RepackState.PREPARED, null);
                 LOG.info("{}: prepared in {} ms: copied {} rows, replayed {} log rows", t.display(),
-                        (System.nanoTime() - start) / 1_000_000, work.rowsCopied, work.rowsReplayed);
+                        Elapsed.msSince(start), work.rowsCopied, work.rowsReplayed);
                 return result(t, cand, TableResult.Status.PREPARED, null, work, 0);
             }
             // A prepared table taken up for its swap is in progress again, so that finish() completes it.
@@ -394,7 +394,7 @@ public final class RepackEngine {
             drops.submit(t);
             long sizeAfter = Sizes.total(c, t.ref().schema(), t.ref().name());
             LOG.info("{}: repacked in {} ms: {} -> {} (gained {}, estimated {}), {} rows copied, {} log rows replayed, {} lock"
-                    + " attempt(s), lock held {} ms; time per step (ms): {}", t.display(), (System.nanoTime() - start) / 1_000_000,
+                    + " attempt(s), lock held {} ms; time per step (ms): {}", t.display(), Elapsed.msSince(start),
                     Sizes.human(cand.totalBytes()), Sizes.human(sizeAfter), Sizes.human(cand.totalBytes() - sizeAfter),
                     cand.wastedBytes() == Candidate.UNKNOWN ? "without statistics" : Sizes.human(cand.wastedBytes()),
                     work.rowsCopied, work.rowsReplayed, work.lockAttempts, work.lockHeldMs, work.timings());

@@ -4,6 +4,7 @@ import dev.rpcl.RpclException;
 import dev.rpcl.db.Database;
 import dev.rpcl.db.Sql;
 import dev.rpcl.db.SqlStates;
+import dev.rpcl.db.Transactions;
 import java.sql.BatchUpdateException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -49,7 +50,7 @@ final class Replayer {
 
     /** One batch in its own REPEATABLE READ transaction on an autocommit connection. */
     Batch replayBatch(Connection c, int maxRows) throws SQLException {
-        return Snapshot.inRepeatableRead(c, () -> replayInTransaction(c, maxRows));
+        return Transactions.repeatableRead(c, () -> replayInTransaction(c, maxRows));
     }
 
     /**

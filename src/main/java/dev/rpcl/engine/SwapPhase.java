@@ -12,6 +12,7 @@ import dev.rpcl.catalog.ViewCarrier;
 import dev.rpcl.db.Database;
 import dev.rpcl.db.Sql;
 import dev.rpcl.db.SqlStates;
+import dev.rpcl.db.Transactions;
 import java.sql.BatchUpdateException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -71,7 +72,7 @@ final class SwapPhase {
             long replayStart = System.nanoTime();
             long replayedAhead = replayer.replayBatch(c, Readiness.MAX_ROWS_UNDER_LOCK).logRows();
             LOG.debug("{}: replayed {} log rows ahead of the lock in {} ms", t.display(), replayedAhead,
-                    (System.nanoTime() - replayStart) / 1_000_000);
+                    Elapsed.msSince(replayStart));
             return lockAndSwap(c, t, replayer, fingerprint, carriers, ahead, lockTimeout, lockAttempts).withReplayedAhead(replayedAhead);
         } finally {
             pg.setPrepareThreshold(threshold);
@@ -168,7 +169,7 @@ final class SwapPhase {
                 // Later waits count against the same budget: the trial drop of the old table below
                 // raises the referenced tables' lock to ACCESS EXCLUSIVE (its foreign keys' triggers
                 // there), and waits for their readers while the table is held.
-                swap.add("SET LOCAL lock_timeout = " + Math.max(10, budget - (System.nanoTime() - start) / 1_000_000));
+                swap.add("SET LOCAL lock_timeout = " + Math.max(10, budget - Elapsed.msSince(start)));
             }
             swap.addAll(carried.beforeMove());
             if (parent.isPresent()) {
@@ -208,7 +209,7 @@ final class SwapPhase {
             time.lap("state");
             c.commit();
             time.lap("commit");
-            long heldMs = (System.nanoTime() - locked) / 1_000_000;
+            long heldMs = Elapsed.msSince(locked);
             LOG.info("{}: ACCESS EXCLUSIVE lock held {} ms ({} statements carried over, catalog {}): {}", t.display(), heldMs,
                     carried.beforeMove().size() + carried.afterMove().size(),
                     held ? "read ahead and checked under the lock" : "read under the lock", time.breakdown());
@@ -226,8 +227,7 @@ final class SwapPhase {
             return new Attempt(true, waitMs, heldMs, replayed, 0, null);
         } catch (SQLException e) {
             c.rollback();
-            String state = SqlStates.of(e);
-            if (SqlStates.LOCK_NOT_AVAILABLE.equals(state) || SqlStates.DEADLOCK_DETECTED.equals(state)) {
+            if (LockRetry.isLockFailure(e)) {
                 long waitMs = ((locked == 0 ? System.nanoTime() : locked) - start) / 1_000_000;
                 return new Attempt(false, waitMs, 0, 0, 0, locked == 0
                         ? "lock on " + t.display() + " not obtained in time"
@@ -250,25 +250,25 @@ final class SwapPhase {
      */
     private static void prepare(Connection c, RepackTable t, List<Carrier> carriers, Duration lockTimeout) throws SQLException {
         long start = System.nanoTime();
-        c.setAutoCommit(false);
-        try (Statement st = c.createStatement()) {
-            // Deparsed definitions are fully qualified; the same search_path as in the swap.
-            st.execute("SET LOCAL search_path = pg_catalog, pg_temp");
-            st.execute("SET LOCAL lock_timeout = " + Math.max(1, lockTimeout.toMillis()));
-            List<String> statements = new ArrayList<>();
-            for (Carrier carrier : carriers) {
-                statements.addAll(carrier.prepare(c, t.ref()));
-            }
-            run(st, statements);
-            c.commit();
-            LOG.debug("{}: {} statement(s) applied to the copy ahead of the swap in {} ms", t.display(), statements.size(),
-                    (System.nanoTime() - start) / 1_000_000);
+        try {
+            int applied = Transactions.call(c, () -> {
+                try (Statement st = c.createStatement()) {
+                    // Deparsed definitions are fully qualified; the same search_path as in the swap.
+                    st.execute("SET LOCAL search_path = pg_catalog, pg_temp");
+                    st.execute("SET LOCAL lock_timeout = " + Math.max(1, lockTimeout.toMillis()));
+                    List<String> statements = new ArrayList<>();
+                    for (Carrier carrier : carriers) {
+                        statements.addAll(carrier.prepare(c, t.ref()));
+                    }
+                    run(st, statements);
+                    return statements.size();
+                }
+            });
+            LOG.debug("{}: {} statement(s) applied to the copy ahead of the swap in {} ms", t.display(), applied,
+                    Elapsed.msSince(start));
         } catch (SQLException | RpclException e) {
-            c.rollback();
             LOG.info("{}: preparing the copy ahead of the swap failed, the swap will do it under its lock: {}", t.display(),
                     e instanceof SQLException s ? Database.rootMessage(s) : e.getMessage());
-        } finally {
-            c.setAutoCommit(true);
         }
     }
 
@@ -347,7 +347,7 @@ final class SwapPhase {
             c.rollback(before);
             boolean holds = recorded.stillHolds(c);
             LOG.debug("{}: the swap's catalog reads done ahead of the lock in {} ms ({} statements, {})", t.display(),
-                    (System.nanoTime() - start) / 1_000_000, recorded.statements(), holds ? "checked" : "cannot be checked");
+                    Elapsed.msSince(start), recorded.statements(), holds ? "checked" : "cannot be checked");
             return holds ? recorded : null;
         } catch (SQLException | RpclException e) {
             LOG.debug("{}: reading the catalog ahead of the swap failed: {}", t.display(), e.getMessage());

@@ -6,6 +6,7 @@ import dev.rpcl.catalog.PartitionSwap;
 import dev.rpcl.config.ConnectionConfig;
 import dev.rpcl.db.Database;
 import dev.rpcl.db.Sql;
+import dev.rpcl.db.Transactions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -109,12 +110,12 @@ final class TableRepack {
             pause(Duration.ofSeconds(1));
             if (System.nanoTime() >= nextReport) {
                 nextReport = System.nanoTime() + WAITING_REPORT_NS;
-                LOG.info("{}: still paused after {} s: {}", t.display(), (System.nanoTime() - since) / 1_000_000_000,
+                LOG.info("{}: still paused after {} s: {}", t.display(), Elapsed.secondsSince(since),
                         pause.get().describe());
             }
             pause = Control.find(c, t, Control.PAUSE);
         }
-        LOG.info("{}: resumed after a pause of {} s", t.display(), (System.nanoTime() - since) / 1_000_000_000);
+        LOG.info("{}: resumed after a pause of {} s", t.display(), Elapsed.secondsSince(since));
         return true;
     }
 
@@ -132,7 +133,7 @@ final class TableRepack {
     }
 
     private void timed(Connection c, Step step, long startNanos) throws SQLException {
-        long ms = (System.nanoTime() - startNanos) / 1_000_000;
+        long ms = Elapsed.msSince(startNanos);
         timings.put(step.dbValue(), ms);
         RepackState.timing(c, t, step.dbValue(), ms);
     }
@@ -155,24 +156,19 @@ final class TableRepack {
         long start = System.nanoTime();
         sessionDefaults(c);
         enter(c, Step.CREATE_TABLE);
-        KeyEquality keyEquality;
-        c.setAutoCommit(false);
-        try (Statement st = c.createStatement()) {
-            st.execute("SET LOCAL search_path = pg_catalog, pg_temp");
+        KeyEquality keyEquality = Transactions.call(c, () -> {
+            try (Statement st = c.createStatement()) {
+                st.execute("SET LOCAL search_path = pg_catalog, pg_temp");
+            }
             RepackState.storageOptions(c, t, CopyPhase.createCopy(c, t, opts.customizer()));
             rowLevel = PartitionSwap.parentOf(c, t.ref().oid()).isPresent()
                     || !Inheritance.parents(c, t.ref().oid()).isEmpty();
-            keyEquality = KeyEquality.of(c, t);
-            ChangeLog.createLogAndFunctions(c, t, rowLevel, keyEquality);
+            KeyEquality equality = KeyEquality.of(c, t);
+            ChangeLog.createLogAndFunctions(c, t, rowLevel, equality);
             fingerprint = TableShape.fingerprint(c, t.ref().oid());
             RepackState.fingerprint(c, t, fingerprint);
-            c.commit();
-        } catch (SQLException | RuntimeException e) {
-            c.rollback();
-            throw e;
-        } finally {
-            c.setAutoCommit(true);
-        }
+            return equality;
+        });
         createTriggers(c);
         timed(c, Step.CREATE_TABLE, start);
         checkStop();
@@ -190,7 +186,7 @@ final class TableRepack {
         } else {
             try (Heartbeat beat = Heartbeat.start(Heartbeat.EVERY, () -> LOG.info("{}: copying for {} s ({} with its indexes to"
                     + " read; the copy's size shows only when it commits)", t.display(),
-                    (System.nanoTime() - copyStart) / 1_000_000_000, Sizes.human(tableBytes)))) {
+                    Elapsed.secondsSince(copyStart), Sizes.human(tableBytes)))) {
                 rowsCopied = CopyPhase.copyData(c, t, cols, opts.customizer(), stop);
             }
         }
@@ -269,7 +265,7 @@ final class TableRepack {
         for (IndexPhase.IndexJob job : jobs.stream().filter(j -> !j.primary()).toList()) {
             long built = System.nanoTime();
             IndexPhase.build(c, job, stop);
-            LOG.info("{}: built index {} in {} ms", t.display(), job.name(), (System.nanoTime() - built) / 1_000_000);
+            LOG.info("{}: built index {} in {} ms", t.display(), job.name(), Elapsed.msSince(built));
             checkStop();
             honourPause(c);
         }
@@ -356,7 +352,7 @@ final class TableRepack {
             }
         }
         LOG.info("{}: the copy was given its partitioned table's {} foreign key(s), validated, in {} ms", t.display(),
-                keys.size(), (System.nanoTime() - start) / 1_000_000);
+                keys.size(), Elapsed.msSince(start));
     }
 
     /** CREATE TRIGGER waits for every writer of the table: bounded by lock_timeout, retried. */
@@ -406,7 +402,7 @@ final class TableRepack {
             }
             Replayer.Batch b = replayOnce(c);
             rows += b.logRows();
-            long ms = Math.max(1, (System.nanoTime() - start) / 1_000_000);
+            long ms = Math.max(1, Elapsed.msSince(start));
             if (b.logRows() < cfg.maxReplayRows()) {
                 if (rows > 0) {
                     LOG.info("{}: replayed {} log rows in {} ms ({} rows/s)", t.display(), rows, ms, rows * 1000 / ms);
@@ -437,7 +433,7 @@ final class TableRepack {
         if (b.logRows() > 0) {
             rowsReplayed += b.logRows();
             RepackState.addReplayed(c, t, b.logRows());
-            long ms = Math.max(1, (System.nanoTime() - start) / 1_000_000);
+            long ms = Math.max(1, Elapsed.msSince(start));
             LOG.debug("{}: replayed {} log rows ({} keys{}) in {} ms, {} rows/s", t.display(), b.logRows(), b.keys(),
                     b.everything() ? ", every visible change" : "", ms, b.logRows() * 1000 / ms);
         }
@@ -470,7 +466,7 @@ final class TableRepack {
                 continue;
             }
             if (postponedSince != 0) {
-                LOG.info("{}: swap released after {} s", t.display(), (System.nanoTime() - postponedSince) / 1_000_000_000);
+                LOG.info("{}: swap released after {} s", t.display(), Elapsed.secondsSince(postponedSince));
                 postponedSince = 0;
             }
             Readiness.Sample sample = Readiness.sample(c, t, cfg, this::checkStop, () -> replayOnce(c));
@@ -500,7 +496,7 @@ final class TableRepack {
             if (a.swapped()) {
                 rowsReplayed += a.replayedRows();
                 lockHeldMs = a.heldMs();
-                timings.put(Step.SWAP_TABLES.dbValue(), (System.nanoTime() - start) / 1_000_000);
+                timings.put(Step.SWAP_TABLES.dbValue(), Elapsed.msSince(start));
                 RepackState.lockHeld(c, t, lockHeldMs);
                 RepackState.timing(c, t, Step.SWAP_TABLES.dbValue(), timings.get(Step.SWAP_TABLES.dbValue()));
                 LOG.info("{}: swapped on attempt {}: waited {} ms for the lock, held it {} ms, replayed {} log rows under it",

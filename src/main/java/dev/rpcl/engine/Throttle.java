@@ -114,12 +114,12 @@ final class Throttle {
             guard.pause(1000);
             if (System.nanoTime() >= nextReport) {
                 nextReport = System.nanoTime() + REPORT_NS;
-                LOG.info("{}: still throttled after {} s: {}", t.display(), (System.nanoTime() - since) / 1_000_000_000, why);
+                LOG.info("{}: still throttled after {} s: {}", t.display(), Elapsed.secondsSince(since), why);
             }
             why = reason(c);
         }
         RepackState.message(c, t, null);
-        LOG.info("{}: throttle lifted after {} s", t.display(), (System.nanoTime() - since) / 1_000_000_000);
+        LOG.info("{}: throttle lifted after {} s", t.display(), Elapsed.secondsSince(since));
         return true;
     }
 }

@@ -81,10 +81,7 @@ class PartitionShapesRepackTest {
                 assertNotEquals(before.get(leaf), after.get(leaf), leaf + " was swapped");
             }
             SchemaDiff.assertSameSchema(dumpBefore, db.schemaDump());
-            assertEquals("0", db.scalar("SELECT count(*) FROM (SELECT * FROM " + table + " EXCEPT ALL SELECT * FROM " + table
-                    + "_twin) x"));
-            assertEquals("0", db.scalar("SELECT count(*) FROM (SELECT * FROM " + table + "_twin EXCEPT ALL SELECT * FROM "
-                    + table + ") x"));
+            db.assertEqualToTwin(table);
             return app.updatedRows.get();
         }
     }
@@ -105,7 +102,7 @@ class PartitionShapesRepackTest {
     }
 
     @Test
-    void aSwapThatFailsAfterTheDefaultPartitionWasGuardedLeavesNoGuardBehind() {
+    void aSwapThatFailsAfterTheDefaultPartitionWasGuardedLeavesNoGuardBehind() throws Exception {
         db.execute("CREATE TABLE lst (id int, k text, PRIMARY KEY (id, k)) PARTITION BY LIST (k)",
                 "CREATE TABLE lst_eu PARTITION OF lst FOR VALUES IN ('eu', 'uk')",
                 "CREATE TABLE lst_other PARTITION OF lst DEFAULT",
@@ -113,20 +110,8 @@ class PartitionShapesRepackTest {
         db.writeConfig(home, "default", "main", "tables = ['public.lst_eu']\ncheck_time = \"0\"");
         assertEquals(0, CliRun.run(home, "create_schema").exitCode());
         String before = db.scalar("SELECT 'public.lst_eu'::regclass::oid");
-        var cfg = new dev.rpcl.config.ConfigLoader(new dev.rpcl.config.RpclHome(home).initialise()).load("default")
-                .select("main").get(0);
-        dev.rpcl.catalog.Carrier failing = (c, table) -> {
-            throw new IllegalStateException("a bug in a carrier");
-        };
-        RepackOptions defaults = RepackOptions.defaults();
-        List<dev.rpcl.catalog.Carrier> carriers = new java.util.ArrayList<>(defaults.carriers());
-        carriers.add(failing);
-        try (dev.rpcl.db.Database database = new dev.rpcl.db.Database(cfg, RepackEngine.POOL_SIZE)) {
-            RepackEngine engine = new RepackEngine(database, new RepackOptions(defaults.customizer(), carriers,
-                    defaults.maxSwapAttempts(), defaults.maxCatchUpRounds()), () -> false);
-            TableResult result = engine.repackTables().tables().get(0);
-            assertEquals(TableResult.Status.FAILED, result.status(), result::toString);
-        }
+        TableResult result = FailingCarrier.repackFirstTable(home);
+        assertEquals(TableResult.Status.FAILED, result.status(), result::toString);
         assertEquals(before, db.scalar("SELECT 'public.lst_eu'::regclass::oid"));
         assertEquals("0", db.scalar("SELECT count(*) FROM pg_constraint WHERE conname LIKE 'rpcl%'"), "the guard was removed");
         assertEquals("0", db.scalar("SELECT count(*) FROM pg_class WHERE relnamespace = 'sch_repnew'::regnamespace"));

@@ -189,6 +189,18 @@ public final class TestDatabase implements AutoCloseable {
                 $$BEGIN PERFORM public.rpcl_pause(); RETURN $1; END$$""");
     }
 
+    /**
+     * The twin-workload oracle: {@code table} and {@code <table>_twin} hold the same rows, as
+     * multisets, both ways round.
+     */
+    public void assertEqualToTwin(String table) {
+        String twin = table + "_twin";
+        org.junit.jupiter.api.Assertions.assertEquals("0", scalar("SELECT count(*) FROM (SELECT * FROM " + table
+                + " EXCEPT ALL SELECT * FROM " + twin + ") x"), "rows in " + table + " that are not in its twin");
+        org.junit.jupiter.api.Assertions.assertEquals("0", scalar("SELECT count(*) FROM (SELECT * FROM " + twin
+                + " EXCEPT ALL SELECT * FROM " + table + ") x"), "rows in " + twin + " that are not in " + table);
+    }
+
     /** The single value of a query. */
     public String scalar(String sql) {
         List<List<String>> rows = query(sql);
