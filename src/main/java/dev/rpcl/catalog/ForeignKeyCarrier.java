@@ -87,6 +87,11 @@ public final class ForeignKeyCarrier implements Carrier {
         return out;
     }
 
+    /** A foreign key's definition (pg_get_constraintdef) without its NOT VALID: the caller says how it is added. */
+    static String withoutNotValid(String definition) {
+        return definition.endsWith(" NOT VALID") ? definition.substring(0, definition.length() - " NOT VALID".length()) : definition;
+    }
+
     @Override
     public Carried capture(Connection c, TableRef table) throws SQLException {
         List<String> before = new ArrayList<>();
@@ -102,10 +107,7 @@ public final class ForeignKeyCarrier implements Carrier {
                     // An outgoing key's table is the original, which has the copy's name after the move.
                     String owner = outgoing ? table.qualified() : Sql.qualified(rs.getString("nspname"), rs.getString("relname"));
                     String name = Sql.ident(rs.getString("conname"));
-                    String def = rs.getString("def");
-                    if (def.endsWith(" NOT VALID")) {
-                        def = def.substring(0, def.length() - " NOT VALID".length());
-                    }
+                    String def = withoutNotValid(rs.getString("def"));
                     boolean validated = rs.getBoolean("convalidated");
                     boolean partitioned = rs.getBoolean("partitioned");
                     if (!outgoing) {

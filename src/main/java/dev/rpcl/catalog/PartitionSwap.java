@@ -103,9 +103,7 @@ public final class PartitionSwap {
     public static List<ForeignKey> foreignKeysForCopy(Connection c, TableRef table) throws SQLException {
         List<ForeignKey> out = new ArrayList<>();
         for (CatalogRows.Row r : CatalogRows.query(c, FOREIGN_KEYS_FOR_COPY, table.oid(), table.copyQualified())) {
-            String def = r.str("def");
-            out.add(new ForeignKey(r.str("conname"), def.endsWith(" NOT VALID") ? def.substring(0, def.length() - 10) : def,
-                    r.bool("convalidated")));
+            out.add(new ForeignKey(r.str("conname"), ForeignKeyCarrier.withoutNotValid(r.str("def")), r.bool("convalidated")));
         }
         return out;
     }

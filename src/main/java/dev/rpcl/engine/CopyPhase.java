@@ -189,15 +189,11 @@ final class CopyPhase {
             if (!attributes.isEmpty()) {
                 st.execute("ALTER TABLE " + t.copy() + " " + String.join(", ", attributes));
             }
-            List<Check> checks = checks(c, t);
-            for (Check k : checks) {
-                if (k.valid() && k.local()) {
-                    st.execute("ALTER TABLE " + t.copy() + " " + k.add());
-                }
-            }
-            for (Check k : checks) {
-                if (k.valid() && k.inherited()) {
-                    st.execute("ALTER TABLE " + standIn + " " + k.add());
+            for (Check k : checks(c, t)) {
+                if (k.valid()) {
+                    for (String add : addTo(t, k, true)) {
+                        st.execute(add);
+                    }
                 }
             }
         }
@@ -334,13 +330,25 @@ final class CopyPhase {
         boolean child = !Inheritance.parents(c, t.ref().oid()).isEmpty();
         for (Check k : checks(c, t)) {
             if (!k.valid()) {
-                if (!child || k.local()) {
-                    out.add("ALTER TABLE " + t.copy() + " " + k.add());
-                }
-                if (child && k.inherited()) {
-                    out.add("ALTER TABLE " + t.ref().copyParentsQualified() + " " + k.add());
-                }
+                out.addAll(addTo(t, k, child));
             }
+        }
+        return out;
+    }
+
+    /**
+     * The statements that give the copy a constraint of the original: on the copy itself, or, for
+     * an inheritance child ({@code child}), on the copy when it is the child's own and through its
+     * stand-in parent when it is inherited (both when both: the copy's first, which the stand-in's
+     * then merges with), so that it stays inherited.
+     */
+    private static List<String> addTo(RepackTable t, Check k, boolean child) {
+        List<String> out = new ArrayList<>();
+        if (!child || k.local()) {
+            out.add("ALTER TABLE " + t.copy() + " " + k.add());
+        }
+        if (child && k.inherited()) {
+            out.add("ALTER TABLE " + t.ref().copyParentsQualified() + " " + k.add());
         }
         return out;
     }
@@ -387,12 +395,7 @@ final class CopyPhase {
                 // Definitions read below are deparsed fully qualified, as at the creation of a copy.
                 st.execute("SET LOCAL search_path = pg_catalog, pg_temp");
                 boolean created = exists(c, t.copy());
-                List<String> definition = new ArrayList<>();
-                if (!created) {
-                    definition.addAll(columnAttributes(c, t));
-                    definition.addAll(constraints(c, t, checks(c, t), true));
-                }
-                TableInfo info = created ? null : tableInfo(c, t, customizer);
+                CreateAs create = created ? null : createAs(c, t, cols, customizer, true);
                 // The rows are copied, and the constraints checked, with the session's own search_path,
                 // as the application's writes are: a CHECK may call a function that relies on it.
                 st.execute("RESET search_path");
@@ -402,15 +405,33 @@ final class CopyPhase {
                         return (long) st.executeUpdate("INSERT INTO " + t.copy() + " (" + cols.insert() + ") SELECT "
                                 + cols.select() + " FROM ONLY " + t.original() + " o");
                     }
-                    long rows = st.executeUpdate(createPrefix(t, info) + " (" + cols.insert() + ")" + storageClause(info)
-                            + " AS SELECT " + cols.select() + " FROM ONLY " + t.original() + " o");
-                    if (!definition.isEmpty()) {
-                        st.execute("ALTER TABLE " + t.copy() + " " + String.join(", ", definition));
+                    long rows = st.executeUpdate(create.create());
+                    if (create.alter() != null) {
+                        st.execute(create.alter());
                     }
                     return rows;
                 });
             }
         });
+    }
+
+    /**
+     * The CREATE TABLE AS that makes the copy (filled, or WITH NO DATA), and the ALTER TABLE that
+     * then gives it what CREATE TABLE AS does not (column attributes, CHECK constraints, a
+     * partition's bound), or null when there is nothing to give.
+     */
+    private record CreateAs(String create, String alter) {
+    }
+
+    /** Read with the search_path set to pg_catalog, so that the definitions are deparsed fully qualified. */
+    private static CreateAs createAs(Connection c, RepackTable t, ColumnLists cols, TableCustomizer customizer, boolean withData)
+            throws SQLException {
+        List<String> definition = new ArrayList<>(columnAttributes(c, t));
+        definition.addAll(constraints(c, t, checks(c, t), true));
+        TableInfo info = tableInfo(c, t, customizer);
+        return new CreateAs(createPrefix(t, info) + " (" + cols.insert() + ")" + storageClause(info) + " AS SELECT "
+                + cols.select() + " FROM ONLY " + t.original() + " o" + (withData ? "" : " WITH NO DATA"),
+                definition.isEmpty() ? null : "ALTER TABLE " + t.copy() + " " + String.join(", ", definition));
     }
 
     /** What runs between two chunks of a chunked copy, on the worker session: a stop check, a pause, the throttle. */
@@ -497,14 +518,11 @@ final class CopyPhase {
                 st.execute("TRUNCATE " + t.copy());
             } else {
                 st.execute("SET LOCAL search_path = pg_catalog, pg_temp");
-                List<String> definition = new ArrayList<>(columnAttributes(c, t));
-                definition.addAll(constraints(c, t, checks(c, t), true));
-                TableInfo info = tableInfo(c, t, customizer);
+                CreateAs create = createAs(c, t, cols, customizer, false);
                 st.execute("RESET search_path");
-                st.execute(createPrefix(t, info) + " (" + cols.insert() + ")" + storageClause(info)
-                        + " AS SELECT " + cols.select() + " FROM ONLY " + t.original() + " o WITH NO DATA");
-                if (!definition.isEmpty()) {
-                    st.execute("ALTER TABLE " + t.copy() + " " + String.join(", ", definition));
+                st.execute(create.create());
+                if (create.alter() != null) {
+                    st.execute(create.alter());
                 }
             }
         });

@@ -53,6 +53,16 @@ class ThrottleTest {
         return new ConfigLoader(new RpclHome(home).initialise()).load("default").select("main").get(0);
     }
 
+    /** Waits until the table's state says throttle_query holds it, failing if the run ends or the deadline passes first. */
+    private static void awaitThrottled(String table, CompletableFuture<TableResult> run, long deadline) throws InterruptedException {
+        String message = "SELECT coalesce(max(t_message), '') FROM sch_repcloud.t_table_repack WHERE v_old_table_name = '"
+                + table + "'";
+        while (!db.scalar(message).startsWith("throttled: throttle_query returned true")) {
+            assertTrue(System.nanoTime() < deadline && !run.isDone(), () -> "never throttled: " + run.join());
+            Thread.sleep(50);
+        }
+    }
+
     @Test
     void aSimulatedLagHoldsTheRepackBackUntilItIsGoneAndTheDataStaysExact() throws Exception {
         db.execute(TwinWorkload.schema("thr_t", false));
@@ -69,12 +79,8 @@ class ThrottleTest {
             RepackEngine engine = new RepackEngine(database, RepackOptions.defaults(), new StopSignal());
             Candidate cand = engine.candidates().get(0);
             CompletableFuture<TableResult> run = CompletableFuture.supplyAsync(() -> engine.repack(cand));
-            String message = "SELECT coalesce(max(t_message), '') FROM sch_repcloud.t_table_repack WHERE v_old_table_name = 'thr_t'";
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!db.scalar(message).startsWith("throttled: throttle_query returned true")) {
-                assertTrue(System.nanoTime() < deadline && !run.isDone(), () -> "never throttled: " + run.join());
-                Thread.sleep(50);
-            }
+            awaitThrottled("thr_t", run, deadline);
             Thread.sleep(2000);
             assertFalse(run.isDone(), "held back while the lag lasts");
             assertEquals("", db.scalar("SELECT coalesce(i_rows_copied::text, '') FROM sch_repcloud.t_table_repack"
@@ -143,11 +149,7 @@ class ThrottleTest {
                 Thread.sleep(20);
             }
             db.execute("UPDATE copy_hold SET held = true");
-            String message = "SELECT coalesce(max(t_message), '') FROM sch_repcloud.t_table_repack WHERE v_old_table_name = 'thr_c'";
-            while (!db.scalar(message).startsWith("throttled: throttle_query returned true")) {
-                assertTrue(System.nanoTime() < deadline && !run.isDone(), () -> "never throttled: " + run.join());
-                Thread.sleep(50);
-            }
+            awaitThrottled("thr_c", run, deadline);
             int held = Integer.parseInt(db.scalar(copied));
             Thread.sleep(1500);
             assertEquals(held, Integer.parseInt(db.scalar(copied)), "no chunk is copied while throttled");
